@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using PeftSharp.Models;
+
+namespace PeftSharp.IO;
+
+/// <summary>One safetensors file, or the shards listed by a model.safetensors.index.json, as one tensor source.</summary>
+public sealed class SafetensorsSource : ITensorSource
+{
+    readonly List<SafetensorsFile> _files;
+    readonly Dictionary<string, SafetensorsFile> _fileOf = new(StringComparer.Ordinal);
+
+    SafetensorsSource(string description, List<SafetensorsFile> files)
+    {
+        Description = description;
+        _files = files;
+        foreach (var file in files)
+            foreach (string name in file.Names)
+                if (!_fileOf.TryAdd(name, file))
+                    throw new CheckpointFormatException(file.Path, $"also stored in {_fileOf[name].Path}", name);
+    }
+
+    public string Description { get; }
+    public IReadOnlyCollection<string> Names => _fileOf.Keys;
+
+    /// <summary>Opens a single safetensors file.</summary>
+    public static SafetensorsSource OpenFile(string path) => new(path, new List<SafetensorsFile> { SafetensorsFile.Open(path) });
+
+    /// <summary>
+    /// Opens the shards of a Hugging Face index ({"metadata": {...}, "weight_map": {tensor: shard file}}) and checks
+    /// that every tensor the index names is in the shard it names.
+    /// </summary>
+    public static SafetensorsSource OpenIndex(string indexPath)
+    {
+        var index = ConfigReader.FromFile(indexPath);
+        var map = index.ObjectOrNull("weight_map") ?? throw new ConfigException(indexPath, "weight_map", "is required but missing");
+        string directory = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
+        var shardNames = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (tensor, node) in map.Root)
+        {
+            if (node is not JsonValue value || !value.TryGetValue(out string? shard) || string.IsNullOrEmpty(shard))
+                throw new ConfigException(indexPath, "weight_map", $"entry '{tensor}' must name a shard file");
+            if (shard.Contains('/') || shard.Contains('\\') || shard.Contains(".."))
+                throw new ConfigException(indexPath, "weight_map", $"entry '{tensor}' names '{shard}', which is not a file beside the index");
+            if (!shardNames.TryGetValue(shard, out var list)) shardNames[shard] = list = new List<string>();
+            list.Add(tensor);
+        }
+        if (shardNames.Count == 0) throw new ConfigException(indexPath, "weight_map", "lists no tensors");
+        var files = new List<SafetensorsFile>();
+        try
+        {
+            foreach (var (shard, tensors) in shardNames)
+            {
+                string path = Path.Combine(directory, shard);
+                if (!File.Exists(path)) throw new CheckpointFormatException(indexPath, $"shard '{shard}' named in weight_map does not exist");
+                var file = SafetensorsFile.Open(path);
+                files.Add(file);
+                foreach (string tensor in tensors)
+                    if (!file.Contains(tensor))
+                        throw new CheckpointFormatException(indexPath, $"weight_map places it in '{shard}', which does not hold it", tensor);
+            }
+            return new SafetensorsSource(indexPath, files);
+        }
+        catch
+        {
+            foreach (var file in files) file.Dispose();
+            throw;
+        }
+    }
+
+    public TensorInfo Info(string name)
+    {
+        var file = FileOf(name);
+        var entry = file[name];
+        return new TensorInfo(name, entry.Type, entry.Shape, file.Path);
+    }
+
+    public TorchSharp.torch.Tensor Read(string name) => FileOf(name).Read(name);
+
+    SafetensorsFile FileOf(string name) =>
+        _fileOf.TryGetValue(name, out var file) ? file : throw new KeyNotFoundException($"{Description}: no tensor named '{name}'");
+
+    public void Dispose()
+    {
+        foreach (var file in _files) file.Dispose();
+    }
+}

@@ -1,0 +1,23 @@
+using PeftSharp.Models;
+using static TorchSharp.torch;
+
+namespace PeftSharp.Tests.Models;
+
+/// <summary>Logits equal those Hugging Face transformers computed for the same tiny checkpoints (shared/reference).</summary>
+public class ReferenceParityTests
+{
+    [Theory]
+    [InlineData("llama")]
+    public void BaseModelLogitsMatchTransformers(string family)
+    {
+        var io = Fixtures.ReadTensors(Fixtures.Shared("reference", "io", $"{family}.safetensors"));
+        var loaded = AutoModel.Load(Fixtures.Shared("reference", family));
+        using var _ = no_grad();
+        var logits = loaded.Model.Logits(io["input_ids"], io["attention_mask"]);
+        var expected = io[$"{family}.logits"];
+        Assert.Equal(expected.shape, logits.shape);
+        // Only real tokens: outputs at padding positions are not meaningful (and differ by convention).
+        var real = io["attention_mask"].to(ScalarType.Bool);
+        Assert.True(Fixtures.MaxAbsDiff(logits[real], expected[real]) < 1e-4, $"max diff {Fixtures.MaxAbsDiff(logits[real], expected[real])}");
+    }
+}
