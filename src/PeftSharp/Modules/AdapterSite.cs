@@ -35,6 +35,9 @@ public sealed class AdapterSite : nn.Module<Tensor, Tensor, Tensor>
         LayerIndex = layerIndex;
     }
 
+    /// <summary>Children are registered explicitly under Hugging Face's names; no field reflection.</summary>
+    protected override void RegisterComponents() { }
+
     public SiteKind Kind { get; }
 
     /// <summary>Index of the block this site belongs to; null for model-level sites.</summary>

@@ -19,6 +19,9 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
         register_parameter("bias", bias);
     }
 
+    /// <summary>Children are registered explicitly under Hugging Face's names; no field reflection.</summary>
+    protected override void RegisterComponents() { }
+
     /// <summary>[in_features, out_features].</summary>
     public Parameter weight { get; private set; }
 

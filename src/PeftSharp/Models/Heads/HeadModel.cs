@@ -17,6 +17,9 @@ public abstract class HeadModel : TransformerModel
         register_module(backbone.FamilyPrefix, backbone);
     }
 
+    /// <summary>Children are registered explicitly under Hugging Face's names; no field reflection.</summary>
+    protected override void RegisterComponents() { }
+
     /// <summary>The bare transformer.</summary>
     public TransformerModel Backbone { get; }
 

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using PeftSharp.IO;
+using PeftSharp.Tuners.Common;
+using static TorchSharp.torch;
+
+namespace PeftSharp.Tuners;
+
+/// <summary>
+/// Adapter directories in Hugging Face PEFT's layout: adapter_config.json and adapter_model.safetensors with keys
+/// "base_model.model.&lt;module path&gt;.&lt;tensor&gt;" (the adapter name left out, as PEFT saves them).
+/// </summary>
+public static class AdapterFiles
+{
+    public const string ConfigFile = "adapter_config.json";
+    public const string WeightsFile = "adapter_model.safetensors";
+    public const string KeyPrefix = "base_model.model.";
+
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Writes adapter <paramref name="name"/> of <paramref name="peft"/> into <paramref name="directory"/>.</summary>
+    public static void Save(PeftModel peft, string directory, string name)
+    {
+        if (!peft.Adapters.TryGetValue(name, out var config))
+            throw new ArgumentException($"no adapter named '{name}'", nameof(name));
+        Directory.CreateDirectory(directory);
+        var (saved, tensors) = SaveForm(peft, name, config);
+        SafetensorsWriter.Save(Path.Combine(directory, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        AtomicFile.WriteText(Path.Combine(directory, ConfigFile), (saved with { InferenceMode = true }).ToJson().ToJsonString(Indented));
+    }
+
+    /// <summary>The config and the tensors (by file key) an adapter is saved as.</summary>
+    public static (PeftConfig Config, Dictionary<string, Tensor> Tensors) SaveForm(PeftModel peft, string name, PeftConfig config)
+    {
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (path, module) in peft.AdapterModules())
+        {
+            if (!module.AdapterNames.Contains(name)) continue;
+            foreach (var (key, value) in module.AdapterState(name))
+                tensors[FileKey(path, key)] = value.detach();
+        }
+        return (config is ISavedFormConversion conversion ? conversion.Convert(peft, name, tensors) : config, tensors);
+    }
+
+    /// <summary>File key of a module's tensor: "base_model.model.&lt;path&gt;.&lt;key&gt;" (model-level modules: the key alone).</summary>
+    public static string FileKey(string path, string key) => path.Length == 0 ? key : $"{KeyPrefix}{path}.{key}";
+
+    /// <summary>Attaches the adapter saved in <paramref name="directory"/> to <paramref name="peft"/> under <paramref name="name"/>.</summary>
+    /// <exception cref="WeightMismatchException">The adapter does not fit the model (names the module and both shapes).</exception>
+    public static PeftConfig Load(PeftModel peft, string directory, string name)
+    {
+        string configPath = Path.Combine(directory, ConfigFile);
+        string weightsPath = Path.Combine(directory, WeightsFile);
+        if (!Directory.Exists(directory)) throw new ConfigException(directory, null, "adapter directory not found");
+        if (!File.Exists(weightsPath)) throw new CheckpointFormatException(directory, $"no {WeightsFile}");
+        var config = PeftMethods.ReadConfig(configPath);
+        peft.AddAdapter(name, config.ForLoading());
+        try
+        {
+            using var file = SafetensorsFile.Open(weightsPath);
+            Fill(peft, name, file, weightsPath);
+        }
+        catch
+        {
+            peft.DeleteAdapter(name);
+            throw;
+        }
+        return config;
+    }
+
+    static void Fill(PeftModel peft, string name, SafetensorsFile file, string weightsPath)
+    {
+        var modules = peft.AdapterModules().Where(m => m.Module.AdapterNames.Contains(name)).ToList();
+        var byModule = modules.ToDictionary(m => m.Path, _ => new Dictionary<string, Tensor>(StringComparer.Ordinal));
+        var unexpected = new List<string>();
+        foreach (string key in file.Names)
+        {
+            var owner = Owner(key, modules);
+            if (owner is null) unexpected.Add(key);
+            else byModule[owner.Value.Path][owner.Value.Key] = file.Read(key);
+        }
+        if (unexpected.Count > 0)
+            throw new WeightMismatchException(
+                $"{weightsPath}: {unexpected.Count} tensor(s) fit no adapted module of this model: {string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", ..." : "")}");
+        foreach (var (path, module) in modules)
+        {
+            try
+            {
+                module.LoadAdapterState(name, byModule[path]);
+            }
+            catch (ArgumentException e)
+            {
+                throw new WeightMismatchException($"{weightsPath}: module '{path}': {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>The adapter module a file key belongs to (the longest module path it starts with) and the rest of the key.</summary>
+    static (string Path, string Key)? Owner(string fileKey, List<(string Path, IAdapterModule Module)> modules)
+    {
+        string key = fileKey.StartsWith(KeyPrefix, StringComparison.Ordinal) ? fileKey[KeyPrefix.Length..] : fileKey;
+        (string Path, string Key)? best = null;
+        foreach (var (path, _) in modules)
+        {
+            if (path.Length == 0)
+            {
+                if (!fileKey.StartsWith(KeyPrefix, StringComparison.Ordinal) && best is null) best = (path, fileKey);
+                continue;
+            }
+            if (key.StartsWith(path + ".", StringComparison.Ordinal) && (best is null || path.Length > best.Value.Path.Length))
+                best = (path, key[(path.Length + 1)..]);
+        }
+        return best;
+    }
+}
+
+/// <summary>A config whose adapters are saved in another form than they train in (e.g. PiSSA saved as plain LoRA).</summary>
+public interface ISavedFormConversion
+{
+    /// <summary>Rewrites <paramref name="tensors"/> in place and returns the config to save with them.</summary>
+    PeftConfig Convert(PeftModel peft, string name, Dictionary<string, Tensor> tensors);
+}

@@ -1,0 +1,142 @@
+using static TorchSharp.torch;
+
+namespace PeftSharp.Tuners.Common;
+
+/// <summary>
+/// Shared bookkeeping of layers that wrap one base module (Linear, Conv1D, Embedding, LayerNorm, ...) and add
+/// per-adapter behaviour: which adapters exist, which are active or merged, disabling, and mixed-batch routing.
+/// A subclass supplies the forward with a given set of adapters and the merge arithmetic.
+/// </summary>
+public abstract class AdapterLayer : nn.Module<Tensor, Tensor>, IMergeableAdapterModule
+{
+    readonly List<string> _adapters = new();
+    readonly List<string> _merged = new();
+    List<string> _active = new();
+
+    protected AdapterLayer(string name, nn.Module<Tensor, Tensor> baseLayer) : base(name)
+    {
+        base_layer = baseLayer;
+        register_module("base_layer", baseLayer);
+    }
+
+    /// <summary>Children are registered explicitly under Hugging Face's names; no field reflection.</summary>
+    protected override void RegisterComponents() { }
+
+    /// <summary>The wrapped module; its parameters stay frozen.</summary>
+    public nn.Module<Tensor, Tensor> base_layer { get; }
+
+    public nn.Module BaseModule => base_layer;
+    public IReadOnlyCollection<string> AdapterNames => _adapters;
+    public IReadOnlyList<string> ActiveAdapters => _active;
+    public IReadOnlyList<string> MergedAdapters => _merged;
+    public bool AdaptersDisabled { get; set; }
+
+    public void SetActiveAdapters(IReadOnlyList<string> names) => _active = names.Where(_adapters.Contains).ToList();
+
+    /// <summary>Records a new adapter (subclasses call this after creating its parameters); it becomes active.</summary>
+    protected void Track(string name)
+    {
+        if (_adapters.Contains(name)) throw new ArgumentException($"adapter '{name}' already exists on this layer", nameof(name));
+        _adapters.Add(name);
+        _active.Add(name);
+    }
+
+    public void DeleteAdapter(string name)
+    {
+        if (!_adapters.Contains(name)) return;
+        if (_merged.Contains(name)) throw new InvalidOperationException($"adapter '{name}' is merged; unmerge before deleting it");
+        RemoveAdapterState(name);
+        _adapters.Remove(name);
+        _active.Remove(name);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (AdaptersDisabled)
+        {
+            if (_merged.Count > 0) Unmerge();
+            return base_layer.call(input);
+        }
+        if (AdapterRouting.Current is { } rows)
+        {
+            if (_merged.Count > 0)
+                throw new InvalidOperationException($"adapters {string.Join(", ", _merged)} are merged into the base weights; unmerge them before mixed-batch inference");
+            return ForwardRouted(input, rows);
+        }
+        var pending = _active.Where(a => !_merged.Contains(a)).ToList();
+        return pending.Count == 0 ? base_layer.call(input) : ForwardWith(input, pending);
+    }
+
+    /// <summary>Output of the base module with the given (unmerged) adapters applied, for input [B, ...].</summary>
+    protected abstract Tensor ForwardWith(Tensor input, IReadOnlyList<string> adapters);
+
+    /// <summary>Each row through its own adapter (or none): every group of rows is computed on its own and put back.</summary>
+    Tensor ForwardRouted(Tensor input, IReadOnlyList<string> rows)
+    {
+        using var scope = NewDisposeScope();
+        var output = base_layer.call(input);
+        foreach (var (adapter, indices) in AdapterRouting.Groups(rows, input.shape[0], _adapters, input.device))
+        {
+            var adapted = ForwardWith(input.index_select(0, indices), new[] { adapter });
+            output = output.index_copy(0, indices, adapted.to(output.dtype));
+        }
+        return output.MoveToOuterDisposeScope();
+    }
+
+    public void Merge(IReadOnlyList<string> names, bool safe)
+    {
+        foreach (string name in names)
+        {
+            if (!_adapters.Contains(name)) continue;
+            if (_merged.Contains(name)) continue;
+            using var _ = no_grad();
+            MergeAdapter(name, safe);
+            _merged.Add(name);
+        }
+    }
+
+    public void Unmerge()
+    {
+        using var _ = no_grad();
+        for (int i = _merged.Count - 1; i >= 0; i--) UnmergeAdapter(_merged[i]);
+        _merged.Clear();
+    }
+
+    /// <summary>Folds one adapter into the base weights (no gradient is recorded).</summary>
+    protected abstract void MergeAdapter(string name, bool safe);
+
+    /// <summary>Takes one merged adapter out of the base weights again.</summary>
+    protected abstract void UnmergeAdapter(string name);
+
+    /// <summary>Disposes and unregisters one adapter's modules and parameters.</summary>
+    protected abstract void RemoveAdapterState(string name);
+
+    public abstract IEnumerable<TorchSharp.Modules.Parameter> AdapterParameters(string name);
+    public abstract IEnumerable<(string Key, Tensor Value)> AdapterState(string name);
+    public abstract void LoadAdapterState(string name, IReadOnlyDictionary<string, Tensor> tensors);
+
+    /// <summary>For safe merges: fails, changing nothing, when merged weights hold NaN or infinity.</summary>
+    protected static void EnsureFinite(Tensor merged, string adapter)
+    {
+        if (!merged.isfinite().all().item<bool>())
+            throw new InvalidOperationException($"merging adapter '{adapter}' would put NaN or infinite values into the base weights; nothing was merged");
+    }
+
+    /// <summary>Copies <paramref name="value"/> into <paramref name="target"/> after checking the shape; the message names both.</summary>
+    protected static void CopyChecked(Tensor target, Tensor value, string key)
+    {
+        if (!target.shape.SequenceEqual(value.shape))
+            throw new ArgumentException($"'{key}': file has [{string.Join(", ", value.shape)}], this layer expects [{string.Join(", ", target.shape)}]");
+        using var _ = no_grad();
+        target.copy_(value.to(target.dtype));
+    }
+
+    /// <summary>Fails on keys a layer does not know and on keys it needs but did not get.</summary>
+    protected static void CheckKeys(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyCollection<string> expected)
+    {
+        var unknown = tensors.Keys.Except(expected).ToList();
+        if (unknown.Count > 0) throw new ArgumentException($"unexpected tensor(s) {string.Join(", ", unknown)} (this layer stores {string.Join(", ", expected)})");
+        var missing = expected.Except(tensors.Keys).ToList();
+        if (missing.Count > 0) throw new ArgumentException($"missing tensor(s) {string.Join(", ", missing)}");
+    }
+}
