@@ -36,8 +36,10 @@ public abstract class TransformerModel : nn.Module<ModelInputs, ModelOutputs>
     /// <summary>True for decoders (causal attention), false for bidirectional encoders.</summary>
     public abstract bool IsCausal { get; }
 
-    /// <summary>The token embedding table [vocab, hidden].</summary>
-    public abstract Embedding InputEmbeddings { get; }
+    /// <summary>
+    /// The token embedding layer: ids [B, T] -> [B, T, hidden] (an nn.Embedding, or whatever a method put in its place).
+    /// </summary>
+    public abstract nn.Module<Tensor, Tensor> InputEmbeddings { get; }
 
     /// <summary>Number of transformer blocks (the KV cache needs one slot per block).</summary>
     public int LayerCount => Config.NumLayers;

@@ -10,16 +10,18 @@ namespace PeftSharp.Models.Heads;
 /// </summary>
 public sealed class CausalLanguageModel : HeadModel
 {
-    readonly Linear lm_head;
-    readonly AdapterSite head_adapters;
+    nn.Module<Tensor, Tensor> lm_head;
+    AdapterSite head_adapters;
     readonly bool _tied;
 
     public CausalLanguageModel(string architecture, TransformerModel backbone, LayerFactory factory, bool tieWeights)
         : base(architecture, backbone, ModelTask.CausalLM)
     {
         _tied = tieWeights;
-        lm_head = factory.Linear(backbone.Config.HiddenSize, backbone.Config.VocabSize, bias: false);
-        if (tieWeights) lm_head.weight = backbone.InputEmbeddings.weight!;
+        var head = factory.Linear(backbone.Config.HiddenSize, backbone.Config.VocabSize, bias: false);
+        // Tied: the head's weight is the embedding's Parameter object itself, as in Hugging Face.
+        if (tieWeights) head.weight = ((Embedding)backbone.InputEmbeddings).weight!;
+        lm_head = head;
         head_adapters = new AdapterSite(SiteKind.HeadInput);
         register_module("lm_head", lm_head);
         register_module("head_adapters", head_adapters);

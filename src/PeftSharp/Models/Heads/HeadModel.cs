@@ -27,7 +27,7 @@ public abstract class HeadModel : TransformerModel
     public override string? BaseModelPrefix => Backbone.FamilyPrefix;
     public override string FamilyPrefix => Backbone.FamilyPrefix;
     public override bool IsCausal => Backbone.IsCausal;
-    public override Embedding InputEmbeddings => Backbone.InputEmbeddings;
+    public override nn.Module<Tensor, Tensor> InputEmbeddings => Backbone.InputEmbeddings;
     public override (int KvHeads, int HeadDim) KeyValueShape => Backbone.KeyValueShape;
 
     public override IReadOnlyList<string> NonPersistentKeys =>

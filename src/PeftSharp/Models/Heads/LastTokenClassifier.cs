@@ -11,7 +11,7 @@ namespace PeftSharp.Models.Heads;
 /// </summary>
 public sealed class LastTokenClassifier : HeadModel
 {
-    readonly Linear score;
+    nn.Module<Tensor, Tensor> score;
 
     public LastTokenClassifier(string architecture, TransformerModel backbone, LayerFactory factory)
         : base(architecture, backbone, ModelTask.SequenceClassification)

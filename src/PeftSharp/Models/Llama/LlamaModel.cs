@@ -7,7 +7,7 @@ namespace PeftSharp.Models.Llama;
 /// <summary>The bare Llama/Mistral/Qwen2 decoder (HF LlamaModel): embed_tokens, layers.N, norm.</summary>
 public sealed class LlamaModel : TransformerModel
 {
-    Embedding embed_tokens;
+    nn.Module<Tensor, Tensor> embed_tokens;
     ModuleList<LlamaDecoderLayer> layers;
     nn.Module<Tensor, Tensor> norm;
     AdapterSite embedding_adapters;
@@ -29,7 +29,7 @@ public sealed class LlamaModel : TransformerModel
     public override string? BaseModelPrefix => null;
     public override string FamilyPrefix => "model";
     public override bool IsCausal => true;
-    public override Embedding InputEmbeddings => embed_tokens;
+    public override nn.Module<Tensor, Tensor> InputEmbeddings => embed_tokens;
     public override (int KvHeads, int HeadDim) KeyValueShape => (_config.NumKeyValueHeads, _config.HeadDim);
 
     public override ModelOutputs forward(ModelInputs inputs)
