@@ -11,7 +11,7 @@ torch's names (torch._utils._rebuild_tensor_v2, torch.FloatStorage, ...) make pi
 emits; a Pickler.persistent_id emits the storage ids. Nothing here imports or needs torch.
 
 Output (beside this script, in torch-bin/):
-  tensors.bin, tensors-proto5.bin   every storage type, shared storages, non-contiguous views, scalars, parameters
+  tensors.bin, tensors-proto5.bin   every storage type (also named by dtype), shared storages, non-contiguous views, scalars, parameters
   stories260K/                      the real stories260K weights (shared/models/stories260K-hf) as two .bin shards
                                     plus pytorch_model.bin.index.json and config.json
   os-system.bin, builtins-eval.bin, nested-reduce.bin, storage-call.bin   malicious pickles that must be refused
@@ -74,6 +74,8 @@ STORAGE_CLASSES["UntypedStorage"] = stand_in_class(torch_storage, "UntypedStorag
 FORMATS["UntypedStorage"] = "B"
 STORAGE_CLASSES["QInt8Storage"] = stand_in_class(torch, "QInt8Storage")   # real torch type PeftSharp does not read
 FORMATS["QInt8Storage"] = "b"
+STORAGE_CLASSES["float16"] = stand_in_class(torch, "float16")   # a dtype (torch.float16) naming the element type
+FORMATS["float16"] = "e"
 
 
 class Storage:
@@ -200,6 +202,7 @@ def fixture_tensors():
         ("parameter", Parameter(Tensor(Storage("FloatStorage", [1.0, 2.0, 3.0, 4.0], 14), 0, (2, 2), (2, 1)))),
         ("legacy_rebuild", Tensor(Storage("FloatStorage", [9.0, 8.0], 15), 0, (2,), (1,), legacy=True)),
         ("with_metadata", Tensor(Storage("FloatStorage", [5.0], 16), 0, (1,), (1,), metadata={"note": 1})),
+        ("dtype_named", Tensor(Storage("float16", [0.5, 2.0], 17), 0, (2,), (1,))),
     ]
     return state_dict(items)
 

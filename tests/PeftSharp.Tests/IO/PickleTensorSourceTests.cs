@@ -31,6 +31,7 @@ public class PickleTensorSourceTests
         Assert.Equal(new byte[] { 0, 200, 255 }, Values<byte>(source, "byte", ScalarType.Byte, 3));
         Assert.Equal(new[] { true, false, true }, Values<bool>(source, "bool", ScalarType.Bool, 3));
         Assert.Equal(new byte[] { 1, 2, 3, 4 }, Values<byte>(source, "untyped", ScalarType.Byte, 2, 2));
+        Assert.Equal(new[] { 0.5f, 2f }, Values<Half>(source, "dtype_named", ScalarType.Float16, 2).Select(h => (float)h)); // storage type torch.float16
     }
 
     [Theory]
@@ -59,7 +60,7 @@ public class PickleTensorSourceTests
         Assert.Equal(new[] { 1f, 2f, 3f, 4f }, Values<float>(source, "parameter", ScalarType.Float32, 2, 2));
         Assert.Equal(new[] { 9f, 8f }, Values<float>(source, "legacy_rebuild", ScalarType.Float32, 2));
         Assert.Equal(new[] { 5f }, Values<float>(source, "with_metadata", ScalarType.Float32, 1));
-        Assert.Equal(21, source.Names.Count);
+        Assert.Equal(22, source.Names.Count);
     }
 
     [Fact]
