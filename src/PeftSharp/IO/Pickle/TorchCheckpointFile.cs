@@ -189,7 +189,7 @@ public sealed class TorchCheckpointFile : IDisposable
         try
         {
             needed = checked(storage.Numel * storage.Type.ElementSize);
-            end = tensor.Span == 0 ? 0 : checked(tensor.Offset + tensor.Span);
+            end = tensor.Numel == 0 ? 0 : checked(tensor.Offset + tensor.Span);
         }
         catch (OverflowException)
         {
