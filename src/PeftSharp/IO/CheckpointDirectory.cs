@@ -14,6 +14,8 @@ public static class CheckpointDirectory
     {
         ["model.safetensors.index.json"] = SafetensorsSource.OpenIndex,
         ["model.safetensors"] = SafetensorsSource.OpenFile,
+        ["pytorch_model.bin.index.json"] = Pickle.PickleTensorSource.OpenIndex,
+        ["pytorch_model.bin"] = Pickle.PickleTensorSource.OpenFile,
     };
 
     /// <summary>The weights file of <paramref name="directory"/> that will be read.</summary>

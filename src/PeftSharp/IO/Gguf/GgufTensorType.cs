@@ -1,0 +1,38 @@
+namespace PeftSharp.IO.Gguf;
+
+/// <summary>
+/// Element types of GGUF tensors (ggml_type in ggml.h). Codes 4 and 5 were removed from ggml and are unused.
+/// PeftSharp reads F32, F16, BF16, F64, I8-I64, and dequantises Q8_0 and Q4_0; the other names exist for messages.
+/// </summary>
+public enum GgufTensorType : uint
+{
+    F32 = 0,
+    F16 = 1,
+    Q4_0 = 2,
+    Q4_1 = 3,
+    Q5_0 = 6,
+    Q5_1 = 7,
+    Q8_0 = 8,
+    Q8_1 = 9,
+    Q2_K = 10,
+    Q3_K = 11,
+    Q4_K = 12,
+    Q5_K = 13,
+    Q6_K = 14,
+    Q8_K = 15,
+    IQ2_XXS = 16,
+    IQ2_XS = 17,
+    IQ3_XXS = 18,
+    IQ1_S = 19,
+    IQ4_NL = 20,
+    IQ3_S = 21,
+    IQ2_S = 22,
+    IQ4_XS = 23,
+    I8 = 24,
+    I16 = 25,
+    I32 = 26,
+    I64 = 27,
+    F64 = 28,
+    IQ1_M = 29,
+    BF16 = 30,
+}
