@@ -1,5 +1,4 @@
 using PeftSharp.Modules;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace PeftSharp.Models.Heads;
@@ -10,16 +9,17 @@ namespace PeftSharp.Models.Heads;
 /// </summary>
 public sealed class CausalLanguageModel : HeadModel
 {
-    readonly Linear lm_head;
-    readonly AdapterSite head_adapters;
+    nn.Module<Tensor, Tensor> lm_head;
+    AdapterSite head_adapters;
     readonly bool _tied;
 
     public CausalLanguageModel(string architecture, TransformerModel backbone, LayerFactory factory, bool tieWeights)
         : base(architecture, backbone, ModelTask.CausalLM)
     {
         _tied = tieWeights;
-        lm_head = factory.Linear(backbone.Config.HiddenSize, backbone.Config.VocabSize, bias: false);
-        if (tieWeights) lm_head.weight = backbone.InputEmbeddings.weight!;
+        var projection = factory.Linear(backbone.Config.HiddenSize, backbone.Config.VocabSize, bias: false);
+        if (tieWeights) projection.weight = backbone.InputEmbeddings.weight!;
+        lm_head = projection;
         head_adapters = new AdapterSite(SiteKind.HeadInput);
         register_module("lm_head", lm_head);
         register_module("head_adapters", head_adapters);

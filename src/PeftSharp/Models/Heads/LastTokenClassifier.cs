@@ -1,5 +1,4 @@
 using PeftSharp.Modules;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace PeftSharp.Models.Heads;
@@ -11,7 +10,7 @@ namespace PeftSharp.Models.Heads;
 /// </summary>
 public sealed class LastTokenClassifier : HeadModel
 {
-    readonly Linear score;
+    nn.Module<Tensor, Tensor> score;
 
     public LastTokenClassifier(string architecture, TransformerModel backbone, LayerFactory factory)
         : base(architecture, backbone, ModelTask.SequenceClassification)
