@@ -22,6 +22,12 @@ internal static unsafe partial class NativeTensorMemory
         return (byte*)THSTensor_data(tensor.Handle);
     }
 
+    /// <summary>
+    /// Address of a tensor's first element: the same for every TorchSharp object that wraps the same memory, so it
+    /// identifies tied parameters (an output head sharing the embedding matrix) where object handles differ.
+    /// </summary>
+    public static long Identity(Tensor tensor) => (long)THSTensor_data(tensor.Handle);
+
     /// <summary>Number of bytes of the tensor's elements.</summary>
     public static long ByteLength(Tensor tensor) => tensor.numel() * tensor.element_size();
 

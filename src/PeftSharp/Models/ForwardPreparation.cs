@@ -28,6 +28,18 @@ public static class ForwardPreparation
         return (paddingMask, new AttentionContext { Mask = mask, PositionIds = positions, Cache = inputs.Cache });
     }
 
+    /// <summary>
+    /// Fails with a clear message when a learned position table of <paramref name="maxPositions"/> rows has no row for
+    /// some position id [B, T] (an input, or a cache plus input, longer than the model's context).
+    /// </summary>
+    public static void CheckPositions(Tensor positionIds, int maxPositions)
+    {
+        long largest = positionIds.numel() == 0 ? 0 : positionIds.max().item<long>();
+        if (largest >= maxPositions)
+            throw new ArgumentException(
+                $"position id {largest} is beyond the model's {maxPositions} learned positions (max_position_embeddings / n_positions); shorten the input");
+    }
+
     /// <summary>Hidden state of each row's last real token: hidden [B, T, H], padding mask [B, S >= T] -> [B, H].</summary>
     public static Tensor LastRealToken(Tensor hidden, Tensor paddingMask)
     {

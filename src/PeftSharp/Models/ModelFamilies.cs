@@ -1,3 +1,6 @@
+using PeftSharp.Models.Bert;
+using PeftSharp.Models.DistilBert;
+using PeftSharp.Models.Gpt2;
 using PeftSharp.Models.Llama;
 
 namespace PeftSharp.Models;
@@ -5,7 +8,10 @@ namespace PeftSharp.Models;
 /// <summary>Every model family PeftSharp can build, looked up by config.json "model_type".</summary>
 public static class ModelFamilies
 {
-    static readonly List<ModelFamily> Registered = new() { new LlamaFamily() };
+    static readonly List<ModelFamily> Registered = new()
+    {
+        new LlamaFamily(), new Gpt2Family(), BertFamily.Bert, BertFamily.Roberta, new DistilBertFamily(),
+    };
 
     public static IReadOnlyList<ModelFamily> All => Registered;
 

@@ -40,8 +40,12 @@ public static class WeightLoader
         var unexpected = new List<string>();
         string? prefix = model.BaseModelPrefix;
         string familyPrefix = model.FamilyPrefix + ".";
+        // First names of the backbone's own keys ("embeddings", "encoder", ...), to recognise a prefix-less backbone
+        // key. A head model's head keys ("cls.predictions.*") do not count: other heads' tensors ("cls.seq_relationship.*")
+        // must be dropped, not reported as unexpected backbone tensors.
         var backboneRoots = targets.Keys
-            .Select(k => prefix is not null && k.StartsWith(familyPrefix, StringComparison.Ordinal) ? k[familyPrefix.Length..] : k)
+            .Where(k => prefix is null || k.StartsWith(familyPrefix, StringComparison.Ordinal))
+            .Select(k => prefix is null ? k : k[familyPrefix.Length..])
             .Select(k => k.Split('.')[0]).ToHashSet(StringComparer.Ordinal);
         foreach (string stored in source.Names.OrderBy(n => n, StringComparer.Ordinal))
         {

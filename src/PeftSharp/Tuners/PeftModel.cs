@@ -145,9 +145,15 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
         var unmergeable = AdapterModules().Where(m => m.Module is not IMergeableAdapterModule && names.Any(m.Module.AdapterNames.Contains)).ToList();
         if (unmergeable.Count > 0)
             throw new InvalidOperationException($"{unmergeable[0].Module.GetType().Name} at '{unmergeable[0].Path}' cannot be merged into base weights");
+        foreach (var (path, module) in AdapterModules())
+            if (module is Lora.LoraEmbedding && names.Any(module.AdapterNames.Contains) && IsTiedSource(path))
+                throw new InvalidOperationException($"'{path}' shares its weight with the output head; merging LoRA into it would change the head too");
         foreach (var (_, module) in AdapterModules())
             if (module is IMergeableAdapterModule mergeable) mergeable.Merge(names, safe);
     }
+
+    /// <summary>Whether the module at <paramref name="path"/> owns a weight the model ties to another parameter.</summary>
+    bool IsTiedSource(string path) => Model.TiedParameters.Values.Any(source => source == path + ".weight");
 
     /// <summary>Takes every merged adapter out of the base weights.</summary>
     public void Unmerge()
@@ -183,7 +189,7 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
     /// <summary>Parameter counts, shared parameters counted once (as transformers' num_parameters).</summary>
     public TrainableReport TrainableParameters()
     {
-        var unique = parameters().DistinctBy(p => p.Handle).ToList();
+        var unique = parameters().DistinctBy(p => PeftSharp.IO.NativeTensorMemory.Identity(p)).ToList();
         return new TrainableReport(unique.Where(p => p.requires_grad).Sum(p => p.numel()), unique.Sum(p => p.numel()));
     }
 
@@ -196,7 +202,8 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
 
     /// <summary>Parameters of one adapter (deduplicated).</summary>
     public IEnumerable<Parameter> AdapterParameters(string name) =>
-        AdapterModules().Where(m => m.Module.AdapterNames.Contains(name)).SelectMany(m => m.Module.AdapterParameters(name)).DistinctBy(p => p.Handle);
+        AdapterModules().Where(m => m.Module.AdapterNames.Contains(name)).SelectMany(m => m.Module.AdapterParameters(name))
+            .DistinctBy(p => PeftSharp.IO.NativeTensorMemory.Identity(p));
 
     public override ModelOutputs forward(ModelInputs inputs) => Model.call(inputs);
 

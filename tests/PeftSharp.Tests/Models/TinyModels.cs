@@ -28,6 +28,26 @@ public static class TinyModels
              "num_key_value_heads": 2, "vocab_size": 64, "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
              "hidden_act": "silu", "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2}
             """,
+        ["gpt2"] = """
+            {"model_type": "gpt2", "n_embd": 32, "n_layer": 2, "n_head": 4, "n_inner": null, "vocab_size": 64, "n_positions": 64,
+             "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "resid_pdrop": 0.1, "embd_pdrop": 0.1, "attn_pdrop": 0.1,
+             "scale_attn_weights": true, "bos_token_id": 1, "eos_token_id": 2}
+            """,
+        ["bert"] = """
+            {"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 48,
+             "vocab_size": 64, "max_position_embeddings": 64, "type_vocab_size": 2, "hidden_act": "gelu", "layer_norm_eps": 1e-12,
+             "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "pad_token_id": 0, "position_embedding_type": "absolute"}
+            """,
+        ["roberta"] = """
+            {"model_type": "roberta", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 48,
+             "vocab_size": 64, "max_position_embeddings": 66, "type_vocab_size": 1, "hidden_act": "gelu", "layer_norm_eps": 1e-5,
+             "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2}
+            """,
+        ["distilbert"] = """
+            {"model_type": "distilbert", "dim": 32, "n_layers": 2, "n_heads": 4, "hidden_dim": 48, "vocab_size": 64,
+             "max_position_embeddings": 64, "activation": "gelu", "dropout": 0.1, "attention_dropout": 0.1,
+             "seq_classif_dropout": 0.2, "sinusoidal_pos_embds": false, "pad_token_id": 0}
+            """,
     };
 
     /// <summary>Every (model_type, task) pair the families offer.</summary>

@@ -1,5 +1,5 @@
-using PeftSharp.Modules;
 using TorchSharp.Modules;
+using PeftSharp.Modules;
 using static TorchSharp.torch;
 
 namespace PeftSharp.Models.Heads;

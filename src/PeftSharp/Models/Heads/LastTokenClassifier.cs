@@ -1,5 +1,4 @@
 using PeftSharp.Modules;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace PeftSharp.Models.Heads;

@@ -33,10 +33,10 @@ public sealed class ParameterOverrideLayer : AdapterLayer
 
     /// <summary>
     /// Adds an adapter training copies of <paramref name="parameterNames"/> (float32, starting equal to the base).
-    /// <paramref name="shared"/> maps base parameters (by handle) to copies already made for this adapter elsewhere, so
+    /// <paramref name="shared"/> maps base parameters (by memory address) to copies already made for this adapter elsewhere, so
     /// parameters the model ties (an output head sharing the embedding matrix) keep sharing one trainable copy.
     /// </summary>
-    public void AddAdapter(string name, IReadOnlyList<string> parameterNames, ScalarType dtype = ScalarType.Float32, IDictionary<IntPtr, Parameter>? shared = null)
+    public void AddAdapter(string name, IReadOnlyList<string> parameterNames, ScalarType dtype = ScalarType.Float32, IDictionary<long, Parameter>? shared = null)
     {
         var own = base_layer.named_parameters(recurse: false).ToDictionary(p => p.name, p => p.parameter);
         var missing = parameterNames.Where(n => !own.ContainsKey(n)).ToList();
@@ -45,10 +45,11 @@ public sealed class ParameterOverrideLayer : AdapterLayer
         foreach (string parameter in parameterNames)
         {
             var original = own[parameter];
-            if (shared is null || !shared.TryGetValue(original.Handle, out var copy))
+            long identity = PeftSharp.IO.NativeTensorMemory.Identity(original);
+            if (shared is null || !shared.TryGetValue(identity, out var copy))
             {
                 copy = new Parameter(original.detach().to(dtype).clone());
-                if (shared is not null) shared[original.Handle] = copy;
+                if (shared is not null) shared[identity] = copy;
             }
             set.Add(parameter, copy);
         }

@@ -22,6 +22,7 @@ public static class Targeting
         var heads = headModules ?? (model as TransformerModel)?.HeadModules ?? Array.Empty<string>();
         var matched = all
             .Where(m => isCandidate(m.module))
+            .Where(m => !targets.IsAllLinear || LinearWeights.IsLinear(m.module) || m.module is AdapterLayer { BaseModule: var b } && LinearWeights.IsLinear(b))
             .Where(m => !targets.IsAllLinear || !heads.Any(h => m.name == h || m.name.StartsWith(h + ".", StringComparison.Ordinal)))
             .Where(m => targets.Matches(m.name))
             .Select(m => (m.name, m.module))

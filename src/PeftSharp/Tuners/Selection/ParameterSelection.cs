@@ -35,7 +35,7 @@ public static class ParameterSelection
     {
         if (chosen.Count == 0)
             throw new ConfigException($"{method} config", "target_modules", "selects no layer of this model");
-        var shared = new Dictionary<IntPtr, TorchSharp.Modules.Parameter>();
+        var shared = new Dictionary<long, TorchSharp.Modules.Parameter>();
         foreach (var (path, module) in chosen)
         {
             if (module is AdapterLayer and not ParameterOverrideLayer)
