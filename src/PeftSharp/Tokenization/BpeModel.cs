@@ -21,7 +21,15 @@ sealed class BpeModel : TokenModel
     readonly bool _byteLevel, _byteFallback, _fuseUnknown, _ignoreMerges;
     readonly int?[] _byteIds = new int?[256];
 
+    /// <param name="vocabulary">Token to id.</param>
     /// <param name="merges">Merge pairs in rank order.</param>
+    /// <param name="byteLevel">Words are UTF-8 bytes in GPT-2's alphabet.</param>
+    /// <param name="unknownToken">Token for characters outside the vocabulary (after byte fallback), or null.</param>
+    /// <param name="fuseUnknown">Consecutive unknown characters give one unknown token.</param>
+    /// <param name="byteFallback">Characters outside the vocabulary become "&lt;0xXX&gt;" tokens.</param>
+    /// <param name="ignoreMerges">A word that is itself in the vocabulary is one token.</param>
+    /// <param name="source">File named in errors.</param>
+    /// <param name="vocabularyField">Field of <paramref name="source"/> holding the vocabulary.</param>
     /// <param name="describeMerge">Location of merge i for error messages ("line 7", "field 'model.merges[6]'").</param>
     public BpeModel(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<(string Left, string Right)> merges,
         bool byteLevel, string? unknownToken, bool fuseUnknown, bool byteFallback, bool ignoreMerges,

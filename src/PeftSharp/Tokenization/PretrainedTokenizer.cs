@@ -82,15 +82,15 @@ public sealed class PretrainedTokenizer
 
     /// <summary>Loads a tokenizer.json (WordPiece, byte-level BPE, SentencePiece-style BPE or Unigram model).</summary>
     public static PretrainedTokenizer FromTokenizerJson(string path, TokenizerConfig? config = null) =>
-        Build(() => TokenizerJsonLoader.Load(path, config ?? TokenizerConfig.Empty), config);
+        Build(path, () => TokenizerJsonLoader.Load(path, config ?? TokenizerConfig.Empty), config);
 
     /// <summary>Loads a BERT vocab.txt (one WordPiece token per line).</summary>
     public static PretrainedTokenizer FromWordPieceVocab(string vocabPath, TokenizerConfig? config = null) =>
-        Build(() => VocabFileLoader.LoadWordPiece(vocabPath, config ?? TokenizerConfig.Empty), config);
+        Build(vocabPath, () => VocabFileLoader.LoadWordPiece(vocabPath, config ?? TokenizerConfig.Empty), config);
 
     /// <summary>Loads GPT-2-style byte-level BPE files: vocab.json (token to id) and merges.txt (ranked merges).</summary>
     public static PretrainedTokenizer FromBpeFiles(string vocabJsonPath, string mergesPath, TokenizerConfig? config = null) =>
-        Build(() => VocabFileLoader.LoadBpe(vocabJsonPath, mergesPath, config ?? TokenizerConfig.Empty), config);
+        Build(vocabJsonPath, () => VocabFileLoader.LoadBpe(vocabJsonPath, mergesPath, config ?? TokenizerConfig.Empty), config);
 
     /// <summary>Loads a SentencePiece model file (tokenizer.model).</summary>
     public static PretrainedTokenizer FromSentencePiece(string modelPath, TokenizerConfig? config = null)
@@ -106,7 +106,7 @@ public sealed class PretrainedTokenizer
     public static PretrainedTokenizer FromSentencePiece(byte[] model, TokenizerConfig? config = null, string source = "SentencePiece model")
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Build(() => SentencePieceLoader.Load(model, source, config ?? TokenizerConfig.Empty), config);
+        return Build(source, () => SentencePieceLoader.Load(model, source, config ?? TokenizerConfig.Empty), config);
     }
 
     /// <summary>Builds a tokenizer from a stream holding a SentencePiece model (read to its end, not disposed).</summary>
@@ -118,16 +118,17 @@ public sealed class PretrainedTokenizer
         return FromSentencePiece(buffer.ToArray(), config, source);
     }
 
-    static PretrainedTokenizer Build(Func<TokenizerDefinition> load, TokenizerConfig? config)
+    static PretrainedTokenizer Build(string source, Func<TokenizerDefinition> load, TokenizerConfig? config)
     {
         try
         {
             return new PretrainedTokenizer(load(), config ?? TokenizerConfig.Empty);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException && e is not ArgumentNullException)
+        catch (Exception e) when (e is not (TokenizerException or OutOfMemoryException))
         {
-            // Microsoft.ML.Tokenizers reports inconsistent data with these; the checks above should have caught it first.
-            throw new TokenizerException($"the tokenizer could not be built: {e.Message}", e);
+            // The loaders check what Microsoft.ML.Tokenizers would reject; anything it still refuses is reported
+            // against the file rather than escaping as one of its own exceptions.
+            throw TokenizerErrors.At(source, null, $"the tokenizer could not be built ({e.GetType().Name}: {e.Message})", e);
         }
     }
 
@@ -208,6 +209,9 @@ public sealed class PretrainedTokenizer
     /// Encodes one text or a pair. With <paramref name="addSpecialTokens"/> the family's template applies (BERT:
     /// [CLS] a [SEP] b [SEP] with token types 0/1; Llama: BOS per add_bos_token; GPT-2: nothing).
     /// </summary>
+    /// <param name="text">The (first) sequence.</param>
+    /// <param name="textPair">The second sequence, or null.</param>
+    /// <param name="addSpecialTokens">Apply the template's special tokens.</param>
     /// <param name="maxLength">When set, truncate (longest first) so the result has at most this many tokens.</param>
     public EncodedInput Encode(string text, string? textPair = null, bool addSpecialTokens = true, int? maxLength = null)
     {
@@ -228,9 +232,13 @@ public sealed class PretrainedTokenizer
     /// Encodes a batch into [B, T] int64 tensors, padded with <see cref="PadTokenId"/> (attention mask 0, token type 0)
     /// on <paramref name="paddingSide"/> (default <see cref="PaddingSide"/>).
     /// </summary>
+    /// <param name="texts">The rows' (first) sequences.</param>
     /// <param name="textPairs">Second sequences, one per text, or null.</param>
+    /// <param name="padding">How to bring rows to one length.</param>
     /// <param name="truncation">Truncate each row to <paramref name="maxLength"/> (default <see cref="ModelMaxLength"/>).</param>
     /// <param name="maxLength">Length for truncation and for <see cref="PaddingStrategy.MaxLength"/>.</param>
+    /// <param name="paddingSide">Overrides <see cref="PaddingSide"/> for this call.</param>
+    /// <param name="addSpecialTokens">Apply the template's special tokens.</param>
     /// <exception cref="ArgumentException">Mismatched pairs, rows of unequal length without padding, or no length limit to use.</exception>
     /// <exception cref="InvalidOperationException">Padding is needed but there is no pad token.</exception>
     public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string>? textPairs = null,
@@ -310,6 +318,8 @@ public sealed class PretrainedTokenizer
     /// The text of <paramref name="ids"/> as Hugging Face decodes it: byte-level tokens back to UTF-8, "▁" to spaces
     /// with the first dropped, "##" pieces joined. Ids that no token has are skipped, as the tokenizers library does.
     /// </summary>
+    /// <param name="ids">Token ids.</param>
+    /// <param name="skipSpecialTokens">Leave out special tokens (<see cref="SpecialTokenIds"/>).</param>
     /// <param name="cleanUpTokenizationSpaces">Remove spaces before punctuation; default <see cref="CleanUpTokenizationSpaces"/>.</param>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false, bool? cleanUpTokenizationSpaces = null)
     {

@@ -21,7 +21,7 @@ static class SentencePieceLoader
             SentencePieceProto.ModelKind.Unigram => TokenizerKind.Unigram,
             var other => throw TokenizerErrors.At(source, "trainer_spec.model_type", $"SentencePiece {other.ToString().ToUpperInvariant()} models are not supported (BPE and UNIGRAM are)"),
         };
-        var model = new SentencePieceModel(proto, modelBytes, source);
+        var model = new SentencePieceModel(proto, source);
 
         var added = new List<AddedToken>();
         for (int id = 0; id < proto.Pieces.Count; id++)

@@ -12,7 +12,7 @@ sealed class SentencePieceModel : TokenModel
     readonly SentencePieceTokenizer _tokenizer;
     readonly Dictionary<string, int> _vocabulary;
 
-    public SentencePieceModel(SentencePieceProto proto, byte[] modelBytes, string source)
+    public SentencePieceModel(SentencePieceProto proto, string source)
     {
         Proto = proto;
         _vocabulary = new Dictionary<string, int>(proto.Pieces.Count, StringComparer.Ordinal);
@@ -22,15 +22,18 @@ sealed class SentencePieceModel : TokenModel
         UnknownId = proto.UnknownId >= 0 ? proto.UnknownId : null;
         if (proto.ByteFallback && !_vocabulary.ContainsKey("<0x00>"))
             throw TokenizerErrors.At(source, "trainer_spec.byte_fallback", "byte fallback is on but the pieces <0x00>..<0xFF> are missing");
-        try
+        // Microsoft.ML.Tokenizers is given the fields parsed here, re-serialized; its Unigram model indexes the pieces
+        // with the BOS and EOS ids, which SentencePiece allows to be -1 (T5), so those point at the unknown piece.
+        int fallbackId = Math.Max(0, proto.UnknownId);
+        var forMl = new SentencePieceProto
         {
-            using var stream = new MemoryStream(modelBytes, writable: false);
-            _tokenizer = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or Google.Protobuf.InvalidProtocolBufferException)
-        {
-            throw TokenizerErrors.At(source, null, $"Microsoft.ML.Tokenizers cannot build a tokenizer from this model ({e.Message})", e);
-        }
+            Model = proto.Model, ByteFallback = proto.ByteFallback, UnknownId = fallbackId,
+            BosId = proto.BosId >= 0 ? proto.BosId : fallbackId, EosId = proto.EosId >= 0 ? proto.EosId : fallbackId, PadId = proto.PadId,
+            AddDummyPrefix = proto.AddDummyPrefix, RemoveExtraWhitespaces = proto.RemoveExtraWhitespaces, EscapeWhitespaces = proto.EscapeWhitespaces,
+        };
+        forMl.Pieces.AddRange(proto.Pieces);
+        using var stream = new MemoryStream(forMl.ToBytes(), writable: false);
+        _tokenizer = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
     }
 
     /// <summary>The parsed model file.</summary>

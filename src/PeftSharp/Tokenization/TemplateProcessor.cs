@@ -13,6 +13,8 @@ sealed class TemplateProcessor
 {
     /// <summary>One part of a template: the first or second sequence, or fixed special ids.</summary>
     /// <param name="Sequence">0 for A, 1 for B, -1 for special tokens.</param>
+    /// <param name="Ids">The special ids (empty for a sequence).</param>
+    /// <param name="TypeId">Token type id of every token of the part.</param>
     public readonly record struct Part(int Sequence, int[] Ids, int TypeId)
     {
         public static Part A(int typeId = 0) => new(0, [], typeId);
@@ -63,6 +65,8 @@ sealed class TemplateProcessor
     public IEnumerable<int> SpecialIds => Single.Concat(Pair).SelectMany(p => p.Ids);
 
     /// <summary>Lays out <paramref name="a"/> (and <paramref name="b"/>) per the template.</summary>
+    /// <param name="a">Ids of the first sequence.</param>
+    /// <param name="b">Ids of the second sequence, or null.</param>
     /// <param name="addSpecialTokens">false: only the sequences, still with the template's type ids (as Hugging Face does).</param>
     public (List<int> Ids, List<int> TypeIds) Apply(IReadOnlyList<int> a, IReadOnlyList<int>? b, bool addSpecialTokens)
     {

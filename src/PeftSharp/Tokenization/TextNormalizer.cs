@@ -19,7 +19,10 @@ abstract class TextNormalizer
     public abstract string Normalize(string text);
 
     /// <summary>BERT's normalizer: clean control characters, pad CJK ideographs with spaces, strip accents, lower-case.</summary>
+    /// <param name="cleanText">Drop control characters, turn whitespace into spaces.</param>
+    /// <param name="handleChineseChars">Surround CJK ideographs with spaces.</param>
     /// <param name="stripAccents">null: strip exactly when lower-casing (Hugging Face's default).</param>
+    /// <param name="lowercase">Lower-case the text.</param>
     public static TextNormalizer Bert(bool cleanText, bool handleChineseChars, bool? stripAccents, bool lowercase) =>
         new BertNormalizer(cleanText, handleChineseChars, stripAccents ?? lowercase, lowercase);
 

@@ -21,7 +21,9 @@ abstract class TextSplitter
     static readonly Regex Gpt2Regex = TextPattern.Compile(Gpt2Pattern, null);
 
     /// <summary>Splits <paramref name="text"/> into words, appending them to <paramref name="words"/>.</summary>
+    /// <param name="text">Normalized text.</param>
     /// <param name="atStart">The text starts the input (Metaspace's "first" prepend scheme looks at this).</param>
+    /// <param name="words">Receives the words, in order.</param>
     public abstract void Split(string text, bool atStart, List<string> words);
 
     /// <summary>No pre-tokenizer: the whole text is one word.</summary>

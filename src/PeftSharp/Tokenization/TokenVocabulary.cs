@@ -10,6 +10,9 @@ namespace PeftSharp.Tokenization;
 /// </remarks>
 sealed class TokenVocabulary
 {
+    /// <summary>Largest id space accepted; real vocabularies stay below 300,000.</summary>
+    const int MaxIds = 1 << 24;
+
     static readonly string[] Roles = ["bos", "eos", "unk", "pad", "cls", "sep", "mask"];
 
     public TokenVocabulary(TokenizerDefinition definition, TokenizerConfig config)
@@ -24,6 +27,7 @@ sealed class TokenVocabulary
         TokenToId = new Dictionary<string, int>(definition.Model.Vocabulary, StringComparer.Ordinal);
         foreach (var token in added.Values) TokenToId[token.Content] = token.Id;
         int nextId = Math.Max(definition.Model.Vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Keys.DefaultIfEmpty(-1).Max()) + 1;
+        if (nextId > MaxIds) throw TokenizerErrors.At(definition.Source, null, $"token id {nextId - 1} is implausibly large (the id table would hold more than {MaxIds} entries)");
 
         int MakeSpecial(string content)
         {

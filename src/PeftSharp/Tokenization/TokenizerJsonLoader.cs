@@ -142,11 +142,10 @@ static class TokenizerJsonLoader
         {
             Model = SentencePieceProto.ModelKind.Unigram,
             ByteFallback = byteFallback,
-            // Microsoft.ML.Tokenizers' Unigram model needs BOS and EOS ids inside the pieces; Hugging Face's Unigram has
-            // neither, so both point at the unknown piece (they are only used when asked to add BOS/EOS, which is never).
+            // Hugging Face's Unigram has no BOS/EOS of its own: the template adds them.
             UnknownId = unkId ?? 0,
-            BosId = unkId ?? 0,
-            EosId = unkId ?? 0,
+            BosId = -1,
+            EosId = -1,
             AddDummyPrefix = false,
             RemoveExtraWhitespaces = false,
             EscapeWhitespaces = false,
@@ -163,6 +162,6 @@ static class TokenizerJsonLoader
         }
         if (proto.Pieces.Count == 0) throw vocab.Error("the vocabulary is empty");
         if (unkId is int u && (u < 0 || u >= proto.Pieces.Count)) throw model.Require("unk_id").Error($"id {u} is outside the {proto.Pieces.Count} pieces");
-        return new SentencePieceModel(proto, proto.ToBytes(), model.File);
+        return new SentencePieceModel(proto, model.File);
     }
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 
 namespace PeftSharp.Tokenization;
 
@@ -36,7 +35,10 @@ static class VocabFileLoader
             postProcessor, [], BertDefaults, vocabPath);
     }
 
-    /// <summary>GPT-2: ByteLevel pre-tokenizer (prefix space per the config), byte-level BPE, no special tokens added.</summary>
+    /// <summary>
+    /// GPT-2: ByteLevel pre-tokenizer (prefix space per the config), byte-level BPE, no special tokens added unless
+    /// the config sets add_bos_token (then "[BOS] A" and "[BOS] A B:1", as transformers' GPT2Converter builds it).
+    /// </summary>
     /// <exception cref="TokenizerException">Missing or malformed file, merges that reference unknown tokens.</exception>
     public static TokenizerDefinition LoadBpe(string vocabPath, string mergesPath, TokenizerConfig config)
     {
@@ -60,8 +62,16 @@ static class VocabFileLoader
 
         var model = new BpeModel(vocab, merges, byteLevel: true, unknownToken: null, fuseUnknown: false, byteFallback: false, ignoreMerges: false,
             vocabPath, "", i => $"{Path.GetFileName(mergesPath)} line {lineNumbers[i]}");
+        TemplateProcessor? postProcessor = null;
+        if (config.AddBosToken == true)
+        {
+            string bos = config.BosToken ?? Gpt2Defaults.BosToken!;
+            int bosId = vocab.TryGetValue(bos, out int id) ? id : throw TokenizerErrors.At(vocabPath, null, $"add_bos_token is set but the bos_token '{bos}' is not in the vocabulary");
+            postProcessor = new TemplateProcessor([TemplateProcessor.Part.Special(bosId, 0), TemplateProcessor.Part.A()],
+                [TemplateProcessor.Part.Special(bosId, 0), TemplateProcessor.Part.A(), TemplateProcessor.Part.B(1)]);
+        }
         return new TokenizerDefinition(TokenizerKind.ByteLevelBpe, model, null, TextSplitter.ByteLevel(config.AddPrefixSpace ?? false, useRegex: true),
-            TokenDecoder.ByteLevel(), null, [], Gpt2Defaults, vocabPath);
+            TokenDecoder.ByteLevel(), postProcessor, [], Gpt2Defaults, vocabPath);
     }
 
     /// <summary>The file's lines without line terminators, decoded as strict UTF-8.</summary>

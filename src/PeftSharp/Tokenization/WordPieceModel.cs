@@ -13,6 +13,9 @@ sealed class WordPieceModel : TokenModel
     readonly Dictionary<string, int> _vocabulary;
 
     /// <param name="tokens">Token of each id, in id order (vocab.txt's lines).</param>
+    /// <param name="unknownToken">Token for words with no full cover.</param>
+    /// <param name="prefix">Prefix of continuation pieces ("##").</param>
+    /// <param name="maxInputCharsPerWord">Longer words become the unknown token.</param>
     /// <param name="source">File named in errors.</param>
     /// <param name="field">Field of <paramref name="source"/> holding the vocabulary, when it is a JSON file.</param>
     public WordPieceModel(IReadOnlyList<string?> tokens, string unknownToken, string prefix, int maxInputCharsPerWord, string source, string? field)

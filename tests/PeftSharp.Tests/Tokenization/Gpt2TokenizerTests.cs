@@ -110,4 +110,13 @@ public class Gpt2TokenizerTests
         string partial = FromJson.Value.Decode(ids.Take(ids.Count - 1));
         Assert.Contains('\uFFFD', partial);
     }
+
+    [Fact]
+    public void AddBosTokenFromConfigForVocabFiles()
+    {
+        var config = TokenizerConfig.FromDirectory(Dir) with { AddBosToken = true };
+        var tokenizer = PretrainedTokenizer.FromBpeFiles(Path.Combine(Dir, "vocab.json"), Path.Combine(Dir, "merges.txt"), config);
+        Assert.Equal([50256, 15496, 995], tokenizer.Encode("Hello world").Ids);
+        Assert.Equal([0, 0, 1], tokenizer.Encode("Hello", " world").TokenTypeIds);
+    }
 }

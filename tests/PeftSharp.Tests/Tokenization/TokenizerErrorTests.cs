@@ -148,4 +148,48 @@ public class TokenizerErrorTests
         proto.EosId = 7;
         Fails(() => PretrainedTokenizer.FromSentencePiece(proto.ToBytes(), source: "eos.model"), "trainer_spec.eos_id", "7");
     }
+
+    [Fact]
+    public void TruncatedAndRandomInputOnlyEverThrowsTokenizerException()
+    {
+        var random = new Random(1234);
+        byte[] model = File.ReadAllBytes(Fixtures.Shared("models", "stories260K", "tokenizer.model"));
+        var inputs = new List<byte[]>();
+        for (int i = 1; i <= 40; i++) inputs.Add(model[..(model.Length * i / 41)]);
+        for (int i = 0; i < 60; i++)
+        {
+            var noise = new byte[random.Next(1, 400)];
+            random.NextBytes(noise);
+            inputs.Add(noise);
+            var flipped = (byte[])model.Clone();
+            for (int j = 0; j < 8; j++) flipped[random.Next(flipped.Length)] = (byte)random.Next(256);
+            inputs.Add(flipped);
+        }
+        foreach (var bytes in inputs)
+        {
+            try
+            {
+                PretrainedTokenizer.FromSentencePiece(bytes, source: "fuzz.model").Encode("Once upon a time");
+            }
+            catch (TokenizerException)
+            {
+            }
+        }
+
+        using var dir = Fixtures.TempDir();
+        string json = File.ReadAllText(Fixtures.Shared("adapters", "bert-base-lora-seq-cls", "tokenizer.json"));
+        foreach (int length in new[] { 0, 1, 10, 100, 1000, json.Length / 2, json.Length - 2 })
+        {
+            File.WriteAllText(dir.File("tokenizer.json"), json[..length]);
+            Fails(() => PretrainedTokenizer.FromTokenizerJson(dir.File("tokenizer.json")), "tokenizer.json");
+        }
+    }
+
+    [Fact]
+    public void ImplausibleIdsAreRejected()
+    {
+        using var dir = Fixtures.TempDir();
+        File.WriteAllText(dir.File("tokenizer.json"), """{"model": {"type": "BPE", "vocab": {"a": 0, "b": 2000000000}, "merges": []}}""");
+        Fails(() => PretrainedTokenizer.FromTokenizerJson(dir.File("tokenizer.json")), "tokenizer.json", "implausibly large");
+    }
 }
