@@ -105,8 +105,6 @@ readonly struct JsonField
         }
     }
 
-    public int Count => Value.ValueKind == JsonValueKind.Array ? Value.GetArrayLength() : throw Error($"must be a list, found {Describe(Value.ValueKind)}");
-
     /// <summary>The members of an object value, in file order.</summary>
     public IEnumerable<(string Name, JsonField Value)> Properties()
     {

@@ -85,8 +85,9 @@ static class TokenizerJsonLoader
     static WordPieceModel ReadWordPiece(JsonField model)
     {
         var vocab = model.Require("vocab");
-        var tokens = new string?[vocab.Value.EnumerateObject().Count()];
-        foreach (var (token, idNode) in vocab.Properties())
+        var entries = vocab.Properties().ToList();
+        var tokens = new string?[entries.Count];
+        foreach (var (token, idNode) in entries)
         {
             int id = idNode.AsInt();
             if (id < 0 || id >= tokens.Length) throw idNode.Error($"id {id} is outside 0..{tokens.Length - 1}; WordPiece ids must be contiguous");
