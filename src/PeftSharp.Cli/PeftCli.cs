@@ -50,6 +50,7 @@ public static class PeftCli
             GenerateCommand.Create(console),
             MergeCommand.Create(console),
             MethodsCommand.Create(console),
+            DataCommand.Create(console),
         };
         root.HelpName = "peft"; // whatever the host process is called (dotnet, a test runner)
         return root;

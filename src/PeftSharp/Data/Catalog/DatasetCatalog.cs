@@ -13,6 +13,17 @@ namespace PeftSharp.Data.Catalog;
 /// </example>
 public static class DatasetCatalog
 {
+    /// <summary>
+    /// The default cache folder: $PEFTSHARP_DATASET_CACHE when set, else ~/.cache/peftsharp/datasets
+    /// (under $XDG_CACHE_HOME when that is set).
+    /// </summary>
+    public static string DefaultCacheDirectory =>
+        Environment.GetEnvironmentVariable("PEFTSHARP_DATASET_CACHE") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
+                ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "peftsharp", "datasets");
+
     /// <summary>Every dataset, with its source package, version, licence, labels and split rules.</summary>
     public static IReadOnlyList<CatalogEntry> List() => CatalogDatasets.All;
 
