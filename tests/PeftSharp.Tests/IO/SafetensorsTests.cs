@@ -87,7 +87,7 @@ public class SafetensorsTests
         Assert.Equal(7, read[0].item<byte>());
         Assert.Equal(5, read[1L << 31].item<byte>());
         Assert.Equal(9, read[count - 1].item<byte>());
-        Assert.Equal(21, read.sum().item<long>());
+        Assert.Equal(3, read.count_nonzero().item<long>());  // sum() would widen 2 GB of bytes to int64
         Assert.Equal(3f, file.Read("small").sum().item<float>());
     }
 }
