@@ -21,6 +21,25 @@ public abstract class TransformerModel : nn.Module<ModelInputs, ModelOutputs>
     public ModelConfig Config { get; }
     public ModelTask Task { get; }
 
+    bool _gradientCheckpointing;
+
+    /// <summary>
+    /// Activation checkpointing: in training mode with gradients on, each transformer block keeps only its input and is
+    /// recomputed during backward (<see cref="Training.ActivationCheckpoint"/>), trading about one extra forward pass for
+    /// activation memory. Setting it also sets every transformer nested inside (a head model's backbone). Not usable
+    /// with a KV cache in the inputs (prefix tuning, incremental decoding).
+    /// </summary>
+    public bool GradientCheckpointing
+    {
+        get => _gradientCheckpointing;
+        set
+        {
+            _gradientCheckpointing = value;
+            foreach (var (_, module) in named_modules())
+                if (module is TransformerModel nested) nested._gradientCheckpointing = value;
+        }
+    }
+
     /// <summary>Hugging Face class name, e.g. "LlamaForCausalLM"; written to config.json "architectures".</summary>
     public abstract string Architecture { get; }
 

@@ -16,4 +16,10 @@ public sealed record AttentionContext
 
     /// <summary>Rotary cos/sin tables [B, T, head_dim] for rotary models.</summary>
     public (Tensor Cos, Tensor Sin)? Rotary { get; init; }
+
+    /// <summary>
+    /// Whether block loops run their blocks through <see cref="Training.ActivationCheckpoint"/> (set from
+    /// <see cref="Models.TransformerModel.GradientCheckpointing"/>; it takes effect only in training mode with gradients on).
+    /// </summary>
+    public bool CheckpointBlocks { get; init; }
 }

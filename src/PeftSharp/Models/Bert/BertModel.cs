@@ -46,6 +46,7 @@ public sealed class BertModel : TransformerModel
         using var scope = NewDisposeScope();
         var dtype = inputs.InputsEmbeds?.dtype ?? _dtype;
         var (paddingMask, context) = ForwardPreparation.Prepare(inputs, causal: false, dtype, _device);
+        context = context with { CheckpointBlocks = GradientCheckpointing };
         var positions = _config.IsRoberta && inputs.PositionIds is null ? RobertaPositions(context.PositionIds, paddingMask) : context.PositionIds;
         ForwardPreparation.CheckPositions(positions, _config.MaxPositions);
         var embedded = embeddings.call(inputs, positions);                                  // [B, T, H]

@@ -39,6 +39,7 @@ public sealed class DistilBertModel : TransformerModel
         using var scope = NewDisposeScope();
         var dtype = inputs.InputsEmbeds?.dtype ?? _dtype;
         var (_, context) = ForwardPreparation.Prepare(inputs, causal: false, dtype, _device);
+        context = context with { CheckpointBlocks = GradientCheckpointing };
         ForwardPreparation.CheckPositions(context.PositionIds, _config.MaxPositions);
         var embedded = embeddings.call(inputs, context.PositionIds);                       // [B, T, H]
         var hidden = transformer.call(embedding_adapters.call(embedded, embedded), context);

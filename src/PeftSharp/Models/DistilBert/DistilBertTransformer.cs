@@ -1,4 +1,5 @@
 using PeftSharp.Modules;
+using PeftSharp.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -19,7 +20,7 @@ public sealed class DistilBertTransformer : nn.Module<Tensor, AttentionContext, 
     public override Tensor forward(Tensor hidden, AttentionContext context)
     {
         using var scope = NewDisposeScope();
-        foreach (var block in layer) hidden = block.call(hidden, context);
+        foreach (var block in layer) hidden = ActivationCheckpoint.Call(block, hidden, context);
         return hidden.MoveToOuterDisposeScope();
     }
 }

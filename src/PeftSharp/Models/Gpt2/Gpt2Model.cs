@@ -1,4 +1,5 @@
 using PeftSharp.Modules;
+using PeftSharp.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -40,12 +41,13 @@ public sealed class Gpt2Model : TransformerModel
         using var scope = NewDisposeScope();
         var embeds = inputs.InputsEmbeds ?? wte.call(inputs.InputIds!);                       // [B, T, H]
         var (_, context) = ForwardPreparation.Prepare(inputs, causal: true, embeds.dtype, embeds.device);
+        context = context with { CheckpointBlocks = GradientCheckpointing };
         ForwardPreparation.CheckPositions(context.PositionIds, _config.MaxPositions);
         embeds = embeds + wpe.call(context.PositionIds);
         if (inputs.TokenTypeIds is { } types) embeds = embeds + wte.call(types);
         embeds = drop.call(embeds);
         var hidden = embedding_adapters.call(embeds, embeds);
-        foreach (var block in h) hidden = block.call(hidden, context);
+        foreach (var block in h) hidden = ActivationCheckpoint.Call(block, hidden, context);
         hidden = ln_f.call(hidden);
         return new ModelOutputs { LastHiddenState = hidden.MoveToOuterDisposeScope() };
     }

@@ -1,4 +1,5 @@
 using PeftSharp.Modules;
+using PeftSharp.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -38,9 +39,9 @@ public sealed class LlamaModel : TransformerModel
         var embeds = inputs.InputsEmbeds ?? embed_tokens.call(inputs.InputIds!);       // [B, T, H]
         var (_, context) = ForwardPreparation.Prepare(inputs, causal: true, embeds.dtype, embeds.device, _config.SlidingWindow);
         var rotary = _rotary.Tables(context.PositionIds, embeds.dtype);
-        context = context with { Rotary = rotary };
+        context = context with { Rotary = rotary, CheckpointBlocks = GradientCheckpointing };
         var hidden = embedding_adapters.call(embeds, embeds);
-        foreach (var layer in layers) hidden = layer.call(hidden, context);
+        foreach (var layer in layers) hidden = ActivationCheckpoint.Call(layer, hidden, context);
         hidden = norm.call(hidden);
         return new ModelOutputs { LastHiddenState = hidden.MoveToOuterDisposeScope() };
     }
