@@ -72,6 +72,7 @@ public static class LoraCombination
         finally
         {
             foreach (var tensor in combined.Values.SelectMany(d => d.Values)) tensor.Dispose();
+            generator?.Dispose();
         }
         return (LoraConfig)peft.Adapters[newName];
     }

@@ -33,6 +33,7 @@ public sealed record LoraCombinationOptions
     /// <summary>The merge method of an "*svd" combination, applied to the adapters' deltas ("svd" alone: "linear").</summary>
     public static string SvdBase(string combination) => combination == "svd" ? "linear" : combination[..^"_svd".Length];
 
+    /// <summary>Whether a combination decomposes the merged deltas by SVD ("svd" and the "*_svd" ones).</summary>
     public static bool IsSvd(string combination) => combination == "svd" || combination.EndsWith("_svd", StringComparison.Ordinal);
 
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
