@@ -1,1 +1,3 @@
-return 0;
+using PeftSharp.Cli;
+
+return PeftCli.Run(args, Console.Out, Console.Error);

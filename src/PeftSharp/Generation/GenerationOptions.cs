@@ -40,6 +40,9 @@ public sealed record GenerationOptions
 /// <summary>Progress of a generation: tokens produced so far (over all rows) and time taken.</summary>
 public sealed record GenerationProgress(int Step, int MaxSteps, long TokensGenerated, TimeSpan Elapsed)
 {
+    /// <summary>The token each row received at this step (rows that had already stopped get the padding id), for streaming.</summary>
+    public IReadOnlyList<long> StepTokens { get; init; } = Array.Empty<long>();
+
     public double TokensPerSecond => Elapsed.TotalSeconds > 0 ? TokensGenerated / Elapsed.TotalSeconds : 0;
 }
 

@@ -75,7 +75,7 @@ public static class TextGenerator
             var nextMask = cat(new[] { realMask, ones(batch, 1, ScalarType.Int64) }, 1);
             (sequence, realMask, finished) = (nextSequence.MoveToOuterDisposeScope(), nextMask.MoveToOuterDisposeScope(), nowFinished.MoveToOuterDisposeScope());
             if (step == 0) promptTime = clock.Elapsed;
-            progress?.Report(new GenerationProgress(step + 1, options.MaxNewTokens, newTokens.Sum(r => (long)r.Count), clock.Elapsed));
+            progress?.Report(new GenerationProgress(step + 1, options.MaxNewTokens, newTokens.Sum(r => (long)r.Count), clock.Elapsed) { StepTokens = nextValues });
             if (finished.all().item<bool>()) break;
         }
         return new GenerationResult(newTokens, clock.Elapsed, promptTime);

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using PeftSharp.Models;
-
 namespace PeftSharp.IO;
 
 /// <summary>One safetensors file, or the shards listed by a model.safetensors.index.json, as one tensor source.</summary>
@@ -31,20 +28,8 @@ public sealed class SafetensorsSource : ITensorSource
     /// </summary>
     public static SafetensorsSource OpenIndex(string indexPath)
     {
-        var index = ConfigReader.FromFile(indexPath);
-        var map = index.ObjectOrNull("weight_map") ?? throw new ConfigException(indexPath, "weight_map", "is required but missing");
         string directory = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
-        var shardNames = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var (tensor, node) in map.Root)
-        {
-            if (node is not JsonValue value || !value.TryGetValue(out string? shard) || string.IsNullOrEmpty(shard))
-                throw new ConfigException(indexPath, "weight_map", $"entry '{tensor}' must name a shard file");
-            if (shard.Contains('/') || shard.Contains('\\') || shard.Contains(".."))
-                throw new ConfigException(indexPath, "weight_map", $"entry '{tensor}' names '{shard}', which is not a file beside the index");
-            if (!shardNames.TryGetValue(shard, out var list)) shardNames[shard] = list = new List<string>();
-            list.Add(tensor);
-        }
-        if (shardNames.Count == 0) throw new ConfigException(indexPath, "weight_map", "lists no tensors");
+        var shardNames = ShardIndex.Read(indexPath);
         var files = new List<SafetensorsFile>();
         try
         {

@@ -81,7 +81,9 @@ public sealed class ConfigReader
         if (!Has(field)) return new List<int>();
         var node = Root[field]!;
         if (node is JsonArray array)
-            return array.Select((item, i) => item is JsonValue v && v.TryGetValue(out int n) ? n : throw new ConfigException(Source, field, $"item {i} must be an integer")).ToList();
+            return array.Select((item, i) => item is not null && Number(item) is double d && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue
+                ? (int)d
+                : throw new ConfigException(Source, field, $"item {i} must be an integer")).ToList();
         return new List<int> { ReadInt(field) };
     }
 
@@ -95,19 +97,29 @@ public sealed class ConfigReader
     int ReadInt(string field)
     {
         var node = Root[field]!;
-        if (node is JsonValue value)
-        {
-            if (value.TryGetValue(out int i)) return i;
-            if (value.TryGetValue(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue) return (int)d;
-        }
+        if (Number(node) is double d && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue) return (int)d;
         throw new ConfigException(Source, field, $"must be an integer, found {node.ToJsonString()}");
     }
 
     double ReadDouble(string field)
     {
         var node = Root[field]!;
-        if (node is JsonValue value && value.TryGetValue(out double d)) return d;
-        throw new ConfigException(Source, field, $"must be a number, found {node.ToJsonString()}");
+        return Number(node) ?? throw new ConfigException(Source, field, $"must be a number, found {node.ToJsonString()}");
+    }
+
+    /// <summary>
+    /// The numeric value of a node, whether parsed from text (a JsonElement) or built in memory from any CLR number
+    /// type (int, long, float, double, decimal); null when it is not a number.
+    /// </summary>
+    static double? Number(JsonNode node)
+    {
+        if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.Number) return null;
+        if (value.TryGetValue(out double d)) return d;
+        if (value.TryGetValue(out long l)) return l;
+        if (value.TryGetValue(out int i)) return i;
+        if (value.TryGetValue(out float f)) return f;
+        if (value.TryGetValue(out decimal m)) return (double)m;
+        return double.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double parsed) ? parsed : null;
     }
 
     string ReadString(string field)

@@ -70,13 +70,14 @@ public static class AdapterFiles
     static void Fill(PeftModel peft, string name, SafetensorsFile file, string weightsPath)
     {
         var modules = peft.AdapterModules().Where(m => m.Module.AdapterNames.Contains(name)).ToList();
-        var byModule = modules.ToDictionary(m => m.Path, _ => new Dictionary<string, Tensor>(StringComparer.Ordinal));
+        var byModule = new Dictionary<IAdapterModule, Dictionary<string, Tensor>>(ReferenceEqualityComparer.Instance);
+        foreach (var (_, module) in modules) byModule[module] = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var unexpected = new List<string>();
         foreach (string key in file.Names)
         {
-            var owner = Owner(key, modules);
+            var owner = Owner(key, modules, name);
             if (owner is null) unexpected.Add(key);
-            else byModule[owner.Value.Path][owner.Value.Key] = file.Read(key);
+            else byModule[owner.Value.Module][owner.Value.Key] = file.Read(key);
         }
         if (unexpected.Count > 0)
             throw new WeightMismatchException(
@@ -85,31 +86,32 @@ public static class AdapterFiles
         {
             try
             {
-                module.LoadAdapterState(name, byModule[path]);
+                module.LoadAdapterState(name, byModule[module]);
             }
             catch (ArgumentException e)
             {
-                throw new WeightMismatchException($"{weightsPath}: module '{path}': {e.Message}");
+                throw new WeightMismatchException($"{weightsPath}: module '{(path.Length == 0 ? module.GetType().Name : path)}': {e.Message}");
             }
         }
     }
 
-    /// <summary>The adapter module a file key belongs to (the longest module path it starts with) and the rest of the key.</summary>
-    static (string Path, string Key)? Owner(string fileKey, List<(string Path, IAdapterModule Module)> modules)
+    /// <summary>
+    /// The adapter module a file key belongs to and the rest of the key: for "base_model.model." keys the module with
+    /// the longest path the key starts with; for other keys the model-level module that stores that key.
+    /// </summary>
+    static (IAdapterModule Module, string Key)? Owner(string fileKey, List<(string Path, IAdapterModule Module)> modules, string name)
     {
-        string key = fileKey.StartsWith(KeyPrefix, StringComparison.Ordinal) ? fileKey[KeyPrefix.Length..] : fileKey;
-        (string Path, string Key)? best = null;
-        foreach (var (path, _) in modules)
+        if (!fileKey.StartsWith(KeyPrefix, StringComparison.Ordinal))
         {
-            if (path.Length == 0)
-            {
-                if (!fileKey.StartsWith(KeyPrefix, StringComparison.Ordinal) && best is null) best = (path, fileKey);
-                continue;
-            }
-            if (key.StartsWith(path + ".", StringComparison.Ordinal) && (best is null || path.Length > best.Value.Path.Length))
-                best = (path, key[(path.Length + 1)..]);
+            var owner = modules.FirstOrDefault(m => m.Path.Length == 0 && m.Module.AdapterState(name).Any(t => t.Key == fileKey));
+            return owner.Module is null ? null : (owner.Module, fileKey);
         }
-        return best;
+        string key = fileKey[KeyPrefix.Length..];
+        (IAdapterModule Module, string Key, int Length)? best = null;
+        foreach (var (path, module) in modules)
+            if (path.Length > 0 && key.StartsWith(path + ".", StringComparison.Ordinal) && (best is null || path.Length > best.Value.Length))
+                best = (module, key[(path.Length + 1)..], path.Length);
+        return best is { } b ? (b.Module, b.Key) : null;
     }
 }
 

@@ -21,6 +21,7 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
 {
     readonly PeftBaseModel base_model;
     readonly Dictionary<string, PeftConfig> _configs = new(StringComparer.Ordinal);
+    readonly List<IForwardAdapter> _forwardAdapters = new();
     List<string> _active = new();
 
     PeftModel(TransformerModel model) : base(nameof(PeftModel))
@@ -202,6 +203,9 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
             else if (module is IDetachableAdapter detachable)
                 detachable.DetachFrom(Model, path);
         }
+        foreach (var forward in _forwardAdapters)
+            if (forward.AdapterNames.Count > 0)
+                throw new InvalidOperationException($"{forward.GetType().Name} rewrites inputs and cannot be unloaded into the base model; delete its adapters first");
         var model = Model;
         register_module("base_model", null!);
         _configs.Clear();
@@ -219,8 +223,28 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
     /// <summary>Every adapter module with its path inside the transformer ("" for model-level ones).</summary>
     public IEnumerable<(string Path, IAdapterModule Module)> AdapterModules()
     {
+        foreach (var forward in _forwardAdapters) yield return ("", forward);
         foreach (var (path, module) in Model.named_modules())
             if (module is IAdapterModule adapter) yield return (path, adapter);
+    }
+
+    /// <summary>Model-level adapters (prompt and prefix tuning, parallel composition), in the order they prepare inputs.</summary>
+    public IReadOnlyList<IForwardAdapter> ForwardAdapters => _forwardAdapters;
+
+    /// <summary>
+    /// Registers a model-level adapter module under <paramref name="name"/> (e.g. "prompt_encoder"), or returns the one
+    /// already registered there, so several adapters of one method share it.
+    /// </summary>
+    public T ForwardAdapter<T>(string name, Func<T> create) where T : nn.Module, IForwardAdapter
+    {
+        var existing = named_children().FirstOrDefault(c => c.name == name).module;
+        if (existing is T found) return found;
+        if (existing is not null) throw new InvalidOperationException($"'{name}' is already taken by {existing.GetType().Name}");
+        var module = create();
+        register_module(name, module);
+        _forwardAdapters.Add(module);
+        module.SetActiveAdapters(_active);
+        return module;
     }
 
     /// <summary>Parameters of one adapter (deduplicated).</summary>
@@ -228,7 +252,23 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
         AdapterModules().Where(m => m.Module.AdapterNames.Contains(name)).SelectMany(m => m.Module.AdapterParameters(name))
             .DistinctBy(p => PeftSharp.IO.NativeTensorMemory.Identity(p));
 
-    public override ModelOutputs forward(ModelInputs inputs) => Model.call(inputs);
+    /// <summary>Runs the transformer, with model-level adapters rewriting inputs before and outputs after.</summary>
+    public override ModelOutputs forward(ModelInputs inputs)
+    {
+        if (_forwardAdapters.Count == 0) return Model.call(inputs);
+        var stages = new List<(IForwardAdapter Adapter, ModelInputs Before, ModelInputs After)>();
+        var current = inputs;
+        foreach (var adapter in _forwardAdapters)
+        {
+            if (adapter.AdaptersDisabled) continue;
+            var prepared = adapter.Prepare(current, this);
+            stages.Add((adapter, current, prepared));
+            current = prepared;
+        }
+        var outputs = Model.call(current);
+        for (int i = stages.Count - 1; i >= 0; i--) outputs = stages[i].Adapter.Finish(outputs, stages[i].Before, stages[i].After);
+        return outputs;
+    }
 
     void Require(string name)
     {

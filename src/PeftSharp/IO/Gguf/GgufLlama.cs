@@ -103,12 +103,7 @@ public static partial class GgufLlama
     }
 
     /// <summary>The parsed <see cref="LlamaConfig"/> of a Llama GGUF (its source is the GGUF path).</summary>
-    /// <remarks>
-    /// The JSON goes through text once so that its numbers behave as in a config.json read from disk (an in-memory
-    /// JsonValue only converts to the exact .NET type it was made from).
-    /// </remarks>
-    public static LlamaConfig Config(GgufFile file) =>
-        new(new ConfigReader((JsonObject)JsonNode.Parse(ConfigJson(file).ToJsonString())!, file.Path));
+    public static LlamaConfig Config(GgufFile file) => new(new ConfigReader(ConfigJson(file), file.Path));
 
     /// <summary>llama.attention.key_length overrides hidden/heads; a partial rotary dimension is not a Llama model.</summary>
     static void AddHeadDim(GgufFile file, JsonObject json, int hidden, int heads)

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using PeftSharp.Models;
 
-namespace PeftSharp.IO.Pickle;
+namespace PeftSharp.IO;
 
 /// <summary>
 /// A Hugging Face shard index ({"metadata": {...}, "weight_map": {tensor: shard file}}), the format of both
