@@ -85,14 +85,37 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
         ValidateName(name);
         config.Validate();
         var method = PeftMethods.For(config.PeftType);
-        var applied = method.Attach(this, name, config);
-        applied = ModulesToSave.Attach(this, name, applied);
+        PeftConfig applied;
+        try
+        {
+            applied = method.Attach(this, name, config);
+            applied = ModulesToSave.Attach(this, name, applied);
+        }
+        catch
+        {
+            // A method that failed part-way (a later module did not fit) leaves no half-attached adapter behind.
+            foreach (var (_, module) in AdapterModules().ToList()) module.DeleteAdapter(name);
+            throw;
+        }
         _configs[name] = applied;
         if (_active.Count == 0) SetAdapter(name);
         else foreach (var (_, module) in AdapterModules()) module.SetActiveAdapters(_active);
         foreach (var parameter in AdapterParameters(name)) parameter.requires_grad = false;
         if (_active.Count == 1 && _active[0] == name) MarkTrainable(name);
     }
+
+    /// <summary>
+    /// Adds LoRA adapter <paramref name="newName"/> (inactive) combining <paramref name="adapters"/> with <paramref name="weights"/>,
+    /// as PEFT's add_weighted_adapter: <paramref name="combination"/> is "svd", "linear", "cat", "ties", "dare_linear",
+    /// "dare_ties", "magnitude_prune" or one of those with "_svd". See <see cref="Lora.LoraCombination"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The adapters, weights or options cannot be combined (the message says why).</exception>
+    public Lora.LoraConfig AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string newName, string combination = "svd",
+        int? svdRank = null, double? svdClamp = null, double? density = null, string majoritySignMethod = "total", long? seed = null) =>
+        Lora.LoraCombination.Add(this, adapters, weights, newName, new Lora.LoraCombinationOptions
+        {
+            Combination = combination, SvdRank = svdRank, SvdClamp = svdClamp, Density = density, MajoritySignMethod = majoritySignMethod, Seed = seed,
+        });
 
     /// <summary>Makes the named adapters active (their contributions add up) and the first of them trainable.</summary>
     public void SetAdapter(params string[] names)

@@ -9,6 +9,9 @@ public class ReferenceAdapterTests
 {
     [Theory]
     [InlineData("llama", "llama-lora")]
+    [InlineData("gpt2", "gpt2-lora")]
+    [InlineData("gpt2", "gpt2-ia3")]
+    [InlineData("bert", "bert-lora")]
     public void AdapterLogitsMatchPeft(string family, string adapter)
     {
         var io = Fixtures.ReadTensors(Fixtures.Shared("reference", "io", $"{family}.safetensors"));

@@ -7,9 +7,10 @@ namespace PeftSharp.Tuners.Lora;
 
 /// <summary>
 /// LoRA (Hu et al. 2021) and its variants rsLoRA (Kalajdzievski 2023), DoRA (Liu et al. 2024), PiSSA and OLoRA
-/// initialisation; adapter_config.json with peft_type "LORA" and PEFT's field names.
+/// initialisation; adapter_config.json with peft_type "LORA" and PEFT's field names. PiSSA/OLoRA adapters are saved as
+/// plain LoRA for the original base (<see cref="PissaConversion"/>).
 /// </summary>
-public sealed record LoraConfig : PeftConfig
+public sealed record LoraConfig : PeftConfig, ISavedFormConversion
 {
     public override string PeftType => "LORA";
 
@@ -80,6 +81,10 @@ public sealed record LoraConfig : PeftConfig
             if (rank <= 0) throw new ConfigException(source, "rank_pattern", $"rank of '{key}' must be positive, got {rank}");
     }
 
+    /// <summary>PiSSA/OLoRA adapters become a rank-2r LoRA for the original base; others are saved as they are.</summary>
+    public PeftConfig Convert(PeftModel peft, string name, Dictionary<string, TorchSharp.torch.Tensor> tensors) =>
+        PissaConversion.Convert(this, peft, name, tensors);
+
     protected override void WriteFields(JsonObject json)
     {
         json["r"] = R;
@@ -113,7 +118,16 @@ public sealed record LoraConfig : PeftConfig
         "bias", "use_rslora", "use_dora", "init_lora_weights", "rank_pattern", "alpha_pattern", "lora_bias",
         // Present in files Python PEFT writes; neutral values carry no behaviour here.
         "layer_replication", "loftq_config", "megatron_config", "megatron_core", "target_parameters", "trainable_token_indices",
-        "use_qalora", "qalora_group_size", "eva_config", "corda_config",
+        "use_qalora", "qalora_group_size", "eva_config", "corda_config", "alora_invocation_tokens", "arrow_config", "ensure_weight_tying",
+        "lora_ga_config", "monteclora_config", "use_bdlora", "velora_config",
+    };
+
+    /// <summary>Fields that ask for behaviour PeftSharp lacks unless they are null or false.</summary>
+    static readonly string[] UnsupportedUnlessNeutral =
+    {
+        "layer_replication", "megatron_config", "target_parameters", "trainable_token_indices", "eva_config", "corda_config",
+        "alora_invocation_tokens", "arrow_config", "lora_ga_config", "monteclora_config", "use_bdlora", "velora_config",
+        "ensure_weight_tying", "use_qalora",
     };
 
     /// <summary>Reads adapter_config.json content.</summary>
@@ -148,10 +162,9 @@ public sealed record LoraConfig : PeftConfig
     static List<string> IgnoredNonNeutral(ConfigReader reader)
     {
         var ignored = Unknown(reader, KnownFields);
-        foreach (string field in new[] { "layer_replication", "megatron_config", "target_parameters", "trainable_token_indices", "eva_config", "corda_config" })
-            if (reader.Has(field)) ignored.Add(field);
+        foreach (string field in UnsupportedUnlessNeutral)
+            if (reader.Has(field) && reader.Root[field]!.GetValueKind() != JsonValueKind.False) ignored.Add(field);
         if (reader.ObjectOrNull("loftq_config") is { Root.Count: > 0 }) ignored.Add("loftq_config");
-        if (reader.Bool("use_qalora", false)) ignored.Add("use_qalora");
         return ignored;
     }
 

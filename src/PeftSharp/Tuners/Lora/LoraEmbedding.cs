@@ -40,6 +40,9 @@ public sealed class LoraEmbedding : AdapterLayer
         Track(name);
     }
 
+    /// <summary>Scale s of an adapter's update.</summary>
+    public double Scaling(string name) => _scaling[name];
+
     /// <summary>The update s (B A)^T as [vocab, dim] in float32.</summary>
     public Tensor DeltaWeight(string name)
     {

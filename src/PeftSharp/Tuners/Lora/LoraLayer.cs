@@ -24,6 +24,7 @@ public sealed class LoraLayer : AdapterLayer
     readonly Dictionary<string, LoraAdapterSettings> _settings = new(StringComparer.Ordinal);
     readonly Dictionary<string, Tensor> _normsAtMerge = new(StringComparer.Ordinal);
     readonly Dictionary<string, Tensor> _biasesBeforeMerge = new(StringComparer.Ordinal);
+    readonly Dictionary<string, (Tensor A, Tensor B)> _initialFactors = new(StringComparer.Ordinal);
 
     public LoraLayer(nn.Module<Tensor, Tensor> baseLayer) : base(nameof(LoraLayer), baseLayer)
     {
@@ -48,7 +49,11 @@ public sealed class LoraLayer : AdapterLayer
         var a = nn.Linear(InFeatures, settings.Rank, hasBias: false, dtype: dtype);
         var b = nn.Linear(settings.Rank, OutFeatures, hasBias: loraBias, dtype: dtype);
         var residual = LoraInit.Apply(init, a.weight!, b.weight!, settings.Scaling, LoraInit.ChangesBaseWeight(init) ? LinearWeights.WeightOutIn(base_layer) : null, generator);
-        if (residual is not null) LinearWeights.SetWeightOutIn(base_layer, residual);
+        if (residual is not null)
+        {
+            LinearWeights.SetWeightOutIn(base_layer, residual);
+            _initialFactors[name] = (a.weight!.detach().clone().DetachFromDisposeScope(), b.weight!.detach().clone().DetachFromDisposeScope());
+        }
         if (b.bias is { } bias) using (no_grad()) bias.zero_();
         lora_A.Add(name, a);
         lora_B.Add(name, b);
@@ -62,6 +67,12 @@ public sealed class LoraLayer : AdapterLayer
         }
         Track(name);
     }
+
+    /// <summary>
+    /// The A0 [r, in] and B0 [out, r] a PiSSA/OLoRA adapter started from (the base weight holds W - s B0 A0 since), or null
+    /// for adapters whose init left the base alone. Saving uses them to write the adapter as plain LoRA for W.
+    /// </summary>
+    public (Tensor A, Tensor B)? InitialFactors(string name) => _initialFactors.TryGetValue(name, out var factors) ? factors : null;
 
     /// <summary>The update s B A as [out, in] in float32.</summary>
     public Tensor DeltaWeight(string name)
@@ -171,6 +182,11 @@ public sealed class LoraLayer : AdapterLayer
         lora_magnitude_vector.Remove(name);
         lora_bias_override.Remove(name);
         _settings.Remove(name);
+        if (_initialFactors.Remove(name, out var initial))
+        {
+            initial.A.Dispose();
+            initial.B.Dispose();
+        }
     }
 
     public override IEnumerable<Parameter> AdapterParameters(string name)
