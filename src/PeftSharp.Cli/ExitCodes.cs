@@ -11,4 +11,7 @@ public static class ExitCodes
 
     /// <summary>Something failed while running on valid input (native error, out of memory, a bug).</summary>
     public const int RuntimeFailure = 2;
+
+    /// <summary>Training was interrupted (Ctrl+C); a checkpoint was written and <c>--resume</c> continues it (128 + SIGINT).</summary>
+    public const int Interrupted = 130;
 }

@@ -51,6 +51,9 @@ public static class PeftCli
             MergeCommand.Create(console),
             MethodsCommand.Create(console),
             DataCommand.Create(console),
+            PretrainCommand.Create(console),
+            TrainCommand.Create(console),
+            CompareCommand.Create(console),
         };
         root.HelpName = "peft"; // whatever the host process is called (dotnet, a test runner)
         return root;

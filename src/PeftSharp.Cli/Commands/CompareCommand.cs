@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Globalization;
+using PeftSharp.Cli.Reports;
+using PeftSharp.Cli.Training;
+using PeftSharp.Experiments;
+using Spectre.Console;
+
+namespace PeftSharp.Cli.Commands;
+
+/// <summary>
+/// <c>peft compare [--model DIR] [--data NAME] [--methods a,b] [--steps N] [--forgetting] [--low-data 32,128,all] [...]</c>:
+/// trains every method on the same task with the same budget and prints the seeds' comparison table, measured; writes
+/// a report directory (see docs/compare.md).
+/// </summary>
+static class CompareCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var defaults = new ComparisonOptions();
+        var model = new Option<string>("--model", "-m") { Description = "Pretrained model directory", HelpName = "DIR", DefaultValueFactory = _ => ComparisonOptions.DefaultModel };
+        var data = new Option<string>("--data", "--task") { Description = "Task data: a catalog dataset or a JSONL/CSV/TSV/CoNLL file", HelpName = "NAME|FILE", DefaultValueFactory = _ => ComparisonOptions.DefaultData };
+        var methods = new Option<string?>("--methods") { Description = $"Comma-separated methods (default all: {string.Join(",", MethodRecipes.All.Select(r => r.Name))})", HelpName = "A,B,..." };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps per method (the budget)", HelpName = "N", DefaultValueFactory = _ => defaults.Steps };
+        var batch = new Option<int>("--batch-size") { Description = "Examples per step", HelpName = "N", DefaultValueFactory = _ => defaults.BatchSize };
+        var maxLength = new Option<int>("--max-length") { Description = "Longest input in tokens", HelpName = "N", DefaultValueFactory = _ => defaults.MaxLength };
+        var seed = new Option<long>("--seed") { Description = "Seed of heads, adapters, batch order and dropout (the same for every method)", HelpName = "S", DefaultValueFactory = _ => defaults.Seed };
+        var lr = new Option<string?>("--lr") { Description = "Learning rates replacing the recipes' defaults, e.g. lora=2e-3,full=5e-5", HelpName = "NAME=LR,..." };
+        var precision = TrainingFlags.Precision("fp32 (default) or bf16 (bf16 base, float32 adapters)");
+        var threads = TrainingFlags.Threads();
+        var maxTest = new Option<int?>("--max-test") { Description = "Score at most N test examples (a fixed sample)", HelpName = "N" };
+        var forgetting = new Option<bool>("--forgetting") { Description = "Also measure the language-modelling loss on held-out pretraining text before and after each method" };
+        var lowData = new Option<string?>("--low-data") { Description = "Also train every method on these training-set sizes, e.g. 32,128,all", HelpName = "N,N,all" };
+        var noLatency = new Option<bool>("--no-latency") { Description = "Skip the inference latency measurements" };
+        var output = new Option<string?>("--out", "-o") { Description = "Report directory (default runs/compare-<date>-<time>)", HelpName = "DIR" };
+        var force = TrainingFlags.Force();
+        var cache = new Option<string?>("--cache") { Description = "Dataset cache folder", HelpName = "DIR" };
+        var json = CommonOptions.Json();
+        var command = new Command("compare", "Train every method on one task with the same budget and measure the seeds' comparison table")
+        {
+            model, data, methods, steps, batch, maxLength, seed, lr, precision, threads, maxTest, forgetting, lowData, noLatency, output, force, cache, json,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new ComparisonOptions
+            {
+                Model = parse.GetValue(model)!,
+                Data = parse.GetValue(data)!,
+                Methods = parse.GetValue(methods) is { } list ? TrainingFlags.SplitList(list) : null,
+                Steps = parse.GetValue(steps),
+                BatchSize = parse.GetValue(batch),
+                MaxLength = parse.GetValue(maxLength),
+                Seed = parse.GetValue(seed),
+                LearningRates = parse.GetValue(lr) is { } rates ? ParseRates(rates) : new Dictionary<string, double>(),
+                Precision = parse.GetValue(precision) is { } p ? TrainingFlags.ParsePrecision(p) : defaults.Precision,
+                Threads = parse.GetValue(threads) ?? DefaultThreads(),
+                MaxTestExamples = parse.GetValue(maxTest),
+                Forgetting = parse.GetValue(forgetting),
+                LowData = parse.GetValue(lowData) is { } sizes ? ParseSizes(sizes) : [],
+                Latency = !parse.GetValue(noLatency),
+                CacheDirectory = parse.GetValue(cache),
+            };
+            return Run(console, options, parse.GetValue(output), parse.GetValue(force), TrainingFlags.CommandLine(parse), parse.GetValue(json));
+        });
+        return command;
+    }
+
+    /// <summary>One core fewer than the machine has (at least one): libtorch's OpenMP threads slow down badly when they compete for cores.</summary>
+    public static int DefaultThreads() => Math.Max(1, Environment.ProcessorCount - 1);
+
+    static int Run(CliConsole console, ComparisonOptions options, string? outPath, bool force, string commandLine, bool json)
+    {
+        options.Validate();
+        if (!Directory.Exists(options.Model))
+            throw new CliUsageException($"{options.Model}: no such model directory{(options.Model == ComparisonOptions.DefaultModel ? " (run from the repository root, or give --model)" : "")}");
+        string report = outPath ?? Path.Combine("runs", $"compare-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+        OutputDirectory.Check(report, force, options.Model);
+        if (Directory.Exists(report)) Directory.Delete(report, recursive: true);
+        options = options with { OutputDirectory = report };
+
+        using var cancel = new CancelOnCtrlC();
+        var result = TrainingDisplay.Run(console, json, display => ComparisonRunner.Run(options, display, cancel.Token));
+        ComparisonReport.Write(report, result, commandLine, DateTime.UtcNow);
+        int code = result.Interrupted ? ExitCodes.Interrupted : ExitCodes.Success;
+        if (json)
+        {
+            console.WriteJson(ComparisonJson.From(result, report));
+            return code;
+        }
+        var table = new Table { Border = TableBorder.Simple };
+        foreach (string header in ComparisonTable.Header(result)) table.AddColumn(new TableColumn(Markup.Escape(header)).RightAligned());
+        table.Columns[0].LeftAligned();
+        foreach (var row in ComparisonTable.Rows(result)) table.AddRow(row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray());
+        console.Ansi.Write(table);
+        console.Ansi.WriteLine($"{result.DataName} ({result.Task}), {Numbers.Count(result.TrainExamples)} training examples, {result.ScoredSplit} set of {Numbers.Count(result.ScoredExamples)}; " +
+            $"{options.Steps} steps × {options.BatchSize} per method; {Numbers.Fixed(result.Duration.TotalMinutes, 1)} min");
+        if (result.ForgettingBaseLoss is double before)
+            console.Ansi.WriteLine($"forgetting: {result.ForgettingObjective} loss of the pretrained model {Numbers.Fixed(before, 4)} (column: after task training, and the change)");
+        console.Ansi.WriteLine($"report: {report} (summary.md, results.json, plots)");
+        if (result.Interrupted) console.Error.WriteLine("interrupted: the report holds the methods that finished");
+        return code;
+    }
+
+    /// <summary>"lora=2e-3,full=5e-5".</summary>
+    static Dictionary<string, double> ParseRates(string text)
+    {
+        var rates = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
+        foreach (string item in TrainingFlags.SplitList(text))
+        {
+            var parts = item.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) || !(rate > 0) || !double.IsFinite(rate))
+                throw new CliUsageException($"--lr: '{item}' is not METHOD=RATE with a positive rate");
+            rates[MethodRecipes.Find(parts[0]).Name] = rate;
+        }
+        return rates;
+    }
+
+    /// <summary>"32,128,all": positive sizes; "all" is the whole training set (<see cref="int.MaxValue"/>).</summary>
+    public static List<int> ParseSizes(string text)
+    {
+        var sizes = new List<int>();
+        foreach (string item in TrainingFlags.SplitList(text))
+        {
+            if (item.Equals("all", StringComparison.OrdinalIgnoreCase)) sizes.Add(int.MaxValue);
+            else if (int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0) sizes.Add(n);
+            else throw new CliUsageException($"--low-data: '{item}' is not a positive number of examples or 'all'");
+        }
+        return sizes.Count > 0 ? sizes : throw new CliUsageException("--low-data: give sizes such as 32,128,all");
+    }
+}
