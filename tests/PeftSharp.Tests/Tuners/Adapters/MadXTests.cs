@@ -102,7 +102,7 @@ public class MadXTests
         var alone = Output(task, ids);
         Assert.True(Fixtures.MaxAbsDiff(own, swapped) > 1e-4, "swapping the language adapter must change the outputs");
         Assert.True(Fixtures.MaxAbsDiff(own, alone) > 1e-4 && Fixtures.MaxAbsDiff(swapped, alone) > 1e-4);
-        Assert.Empty(task.parameters().Where(p => p.requires_grad));
+        Assert.DoesNotContain(task.parameters(), p => p.requires_grad);
 
         // The task adapter saves on its own and runs over a language adapter loaded beside it.
         task.SaveAdapter(Path.Combine(dir.Path, "topic"), "topic");
