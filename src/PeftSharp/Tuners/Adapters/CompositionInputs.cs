@@ -57,6 +57,12 @@ public sealed class CompositionInputs : nn.Module, IForwardAdapter
         return prepared;
     }
 
+    public void Abandon()
+    {
+        _routing?.Dispose();
+        _routing = null;
+    }
+
     public ModelOutputs Finish(ModelOutputs outputs, ModelInputs original, ModelInputs prepared)
     {
         _routing?.Dispose();
