@@ -99,6 +99,25 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return tensor;
     }
 
+    /// <summary>
+    /// Fills <paramref name="destination"/> (same shape) with a tensor: a single copy out of the memory map when the
+    /// dtypes agree and the destination is contiguous, else one read and one converting copy.
+    /// </summary>
+    public void ReadInto(string name, Tensor destination)
+    {
+        var entry = this[name];
+        if (!destination.shape.SequenceEqual(entry.Shape))
+            throw new ArgumentException($"{Path}: '{name}' is [{string.Join(", ", entry.Shape)}], destination is [{string.Join(", ", destination.shape)}]");
+        using var _ = no_grad();
+        if (destination.dtype == entry.Type && destination.is_contiguous() && destination.device_type == TorchSharp.DeviceType.CPU)
+        {
+            NativeTensorMemory.CopyInto(destination, DataBase() + _dataStart + entry.Begin, entry.ByteLength);
+            return;
+        }
+        using var stored = Read(name);
+        destination.copy_(stored);
+    }
+
     /// <summary>Reads every tensor (for small files: adapters, reference outputs).</summary>
     public Dictionary<string, Tensor> ReadAll() => Entries.ToDictionary(e => e.Name, e => Read(e.Name), StringComparer.Ordinal);
 

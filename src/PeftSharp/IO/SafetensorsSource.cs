@@ -61,6 +61,9 @@ public sealed class SafetensorsSource : ITensorSource
 
     public TorchSharp.torch.Tensor Read(string name) => FileOf(name).Read(name);
 
+    /// <summary>Copies straight from the memory map when the destination has the stored dtype and is contiguous.</summary>
+    public void ReadInto(string name, TorchSharp.torch.Tensor destination) => FileOf(name).ReadInto(name, destination);
+
     SafetensorsFile FileOf(string name) =>
         _fileOf.TryGetValue(name, out var file) ? file : throw new KeyNotFoundException($"{Description}: no tensor named '{name}'");
 
