@@ -21,4 +21,15 @@ public interface ITensorSource : IDisposable
 
     /// <summary>Reads a tensor into new CPU memory, in its stored dtype.</summary>
     Tensor Read(string name);
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> (same shape, any dtype) with a tensor, converting the element type on the
+    /// way. Sources that can copy straight from their storage override this to skip the intermediate tensor.
+    /// </summary>
+    void ReadInto(string name, Tensor destination)
+    {
+        using var tensor = Read(name);
+        using var _ = no_grad();
+        destination.copy_(tensor);
+    }
 }

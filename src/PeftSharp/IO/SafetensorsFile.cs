@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
@@ -25,16 +24,17 @@ public sealed record SafetensorsEntry(string Name, string DType, ScalarType Type
 /// <remarks>
 /// Layout: 8-byte little-endian header length N, N bytes of UTF-8 JSON, then the data section.
 /// </remarks>
-public sealed unsafe class SafetensorsFile : IDisposable
+public sealed unsafe class SafetensorsFile : ITensorFile
 {
     /// <summary>Python's safetensors refuses headers above 100 MB; so does this reader.</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
     readonly Dictionary<string, SafetensorsEntry> _byName;
     readonly long _dataStart;
-    MemoryMappedFile? _map;
-    MemoryMappedViewAccessor? _view;
-    byte* _base;
+    MappedFile? _mapped;
+
+    /// <summary>Address of the data section (maps the file on first use).</summary>
+    byte* DataSection => (_mapped ??= new MappedFile(Path)).Base + _dataStart;
 
     SafetensorsFile(string path, List<SafetensorsEntry> entries, Dictionary<string, string> metadata, long dataStart)
     {
@@ -63,6 +63,14 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <exception cref="KeyNotFoundException">No tensor of that name.</exception>
     public SafetensorsEntry this[string name] =>
         _byName.TryGetValue(name, out var entry) ? entry : throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
+
+    IEnumerable<string> ITensorFile.Names => Names;
+
+    public TensorInfo Info(string name)
+    {
+        var entry = this[name];
+        return new TensorInfo(name, entry.Type, entry.Shape, Path);
+    }
 
     /// <summary>Opens a file and validates its header. Tensor bytes are not read.</summary>
     /// <exception cref="CheckpointFormatException">The file is not a valid safetensors file.</exception>
@@ -95,35 +103,37 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         var entry = this[name];
         var tensor = empty(entry.Shape, entry.Type);
-        NativeTensorMemory.CopyInto(tensor, DataBase() + _dataStart + entry.Begin, entry.ByteLength);
+        NativeTensorMemory.CopyInto(tensor, DataSection + entry.Begin, entry.ByteLength);
         return tensor;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> (same shape) with a tensor: a single copy out of the memory map when the
+    /// dtypes agree and the destination is contiguous, else one read and one converting copy.
+    /// </summary>
+    public void ReadInto(string name, Tensor destination)
+    {
+        var entry = this[name];
+        if (!destination.shape.SequenceEqual(entry.Shape))
+            throw new ArgumentException($"{Path}: '{name}' is [{string.Join(", ", entry.Shape)}], destination is [{string.Join(", ", destination.shape)}]");
+        using var _ = no_grad();
+        if (destination.dtype == entry.Type && destination.is_contiguous() && destination.device_type == TorchSharp.DeviceType.CPU)
+        {
+            NativeTensorMemory.CopyInto(destination, DataSection + entry.Begin, entry.ByteLength);
+            return;
+        }
+        using var stored = Read(name);
+        destination.copy_(stored);
     }
 
     /// <summary>Reads every tensor (for small files: adapters, reference outputs).</summary>
     public Dictionary<string, Tensor> ReadAll() => Entries.ToDictionary(e => e.Name, e => Read(e.Name), StringComparer.Ordinal);
 
-    byte* DataBase()
-    {
-        if (_base != null) return _base;
-        _map = MemoryMappedFile.CreateFromFile(Path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _base = pointer + _view.PointerOffset;
-        return _base;
-    }
 
     public void Dispose()
     {
-        if (_view != null)
-        {
-            if (_base != null) _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-        }
-        _map?.Dispose();
-        _base = null;
-        _view = null;
-        _map = null;
+        _mapped?.Dispose();
+        _mapped = null;
     }
 
     static (List<SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)

@@ -71,9 +71,14 @@ public static class AutoModel
                 $"'{architecture}' is not a {family.Name} class PeftSharp builds (choose a task explicitly; available: {string.Join(", ", family.Tasks)})");
     }
 
-    /// <summary>config.json's torch_dtype, except float16, which is slow on CPUs and becomes float32.</summary>
+    /// <summary>
+    /// config.json's torch_dtype when it is bfloat16 and the CPU computes bf16 natively (<see cref="CpuFeatures.HasFastBFloat16"/>);
+    /// otherwise float32 (float16 is slow on CPUs, and emulated bf16 is slower than float32).
+    /// </summary>
     public static ScalarType DefaultDType(ModelConfig config) =>
-        config.TorchDType is { } name && DTypeNames.TryParse(name, out var type) && type == ScalarType.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        config.TorchDType is { } name && DTypeNames.TryParse(name, out var type) && type == ScalarType.BFloat16 && CpuFeatures.HasFastBFloat16
+            ? ScalarType.BFloat16
+            : ScalarType.Float32;
 
     /// <summary>Gives the named tensors (weights of a new head) Hugging Face's initialisation.</summary>
     static void InitializeTensors(TransformerModel model, IReadOnlyList<string> keys, double std, Generator? generator)

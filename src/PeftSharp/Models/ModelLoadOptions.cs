@@ -8,7 +8,7 @@ public sealed record ModelLoadOptions
     /// <summary>The head to build; null takes it from config.json "architectures" (bare model if none).</summary>
     public ModelTask? Task { get; init; }
 
-    /// <summary>Compute dtype; null takes config.json "torch_dtype" (float16 becomes float32 on CPU), else float32.</summary>
+    /// <summary>Compute dtype; null takes config.json "torch_dtype" where the CPU computes it fast (bfloat16 with avx512_bf16/AMX), else float32.</summary>
     public ScalarType? DType { get; init; }
 
     /// <summary>Fail on missing or unexpected tensors (default). Shape mismatches always fail.</summary>

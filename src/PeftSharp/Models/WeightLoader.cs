@@ -94,9 +94,7 @@ public static class WeightLoader
             foreach (var (target, stored) in mapped)
             {
                 using var scope = NewDisposeScope();
-                var tensor = source.Read(stored);
-                var destination = targets[target];
-                destination.copy_(tensor.to(destination.dtype));
+                source.ReadInto(stored, targets[target]);
             }
         }
         return new LoadReport { Loaded = mapped.Count, NewlyInitialized = newHead, Dropped = dropped, Warnings = warnings };

@@ -265,7 +265,16 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
             stages.Add((adapter, current, prepared));
             current = prepared;
         }
-        var outputs = Model.call(current);
+        ModelOutputs outputs;
+        try
+        {
+            outputs = Model.call(current);
+        }
+        catch
+        {
+            foreach (var stage in stages) stage.Adapter.Abandon();
+            throw;
+        }
         for (int i = stages.Count - 1; i >= 0; i--) outputs = stages[i].Adapter.Finish(outputs, stages[i].Before, stages[i].After);
         return outputs;
     }

@@ -77,7 +77,9 @@ public class MergeCommandTests
         PeftModel.Create(TinyModels.WriteCheckpoint("llama", ModelTask.CausalLM, baseDir), NonIdentityLora()).SaveAdapter(adapterDir);
         var json = CliRunner.Json("merge", "--model", baseDir, "--adapter", adapterDir, "--out", outDir, "--dtype", "bfloat16", "--json");
         Assert.Equal("bfloat16", (string)json["dtype"]!);
-        Assert.Equal(ScalarType.BFloat16, AutoModel.Load(outDir).Model.DType);
+        using (var file = PeftSharp.IO.SafetensorsFile.Open(Path.Combine(outDir, "model.safetensors")))
+            Assert.All(file.Entries, e => Assert.Equal("BF16", e.DType));
+        Assert.Equal("bfloat16", (string)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "config.json")))!["torch_dtype"]!);
     }
 
     [Fact]

@@ -17,7 +17,9 @@ public class ModelMatrixTests
                 using var dir = Fixtures.TempDir();
                 var original = TinyModels.WriteCheckpoint(modelType, task, dir.Path, dtype, sharded);
                 Assert.Equal(sharded, File.Exists(dir.File("model.safetensors.index.json")));
-                var loaded = AutoModel.Load(dir.Path);
+                var loaded = AutoModel.Load(dir.Path, new ModelLoadOptions { DType = dtype });
+                var defaultDType = AutoModel.DefaultDType(loaded.Model.Config);
+                Assert.Equal(dtype == ScalarType.BFloat16 && PeftSharp.Modules.CpuFeatures.HasFastBFloat16 ? ScalarType.BFloat16 : ScalarType.Float32, defaultDType);
                 Assert.Equal(task, loaded.Model.Task);
                 Assert.Equal(dtype, loaded.Model.DType);
                 Assert.Empty(loaded.Report.NewlyInitialized);

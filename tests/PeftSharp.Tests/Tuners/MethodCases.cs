@@ -1,5 +1,6 @@
 using PeftSharp.Models;
 using PeftSharp.Tests.Models;
+using PeftSharp.Tuners.Adapters;
 using PeftSharp.Tuners.Common;
 using PeftSharp.Tuners.IA3;
 using PeftSharp.Tuners.Lora;
@@ -27,7 +28,14 @@ public static class MethodCases
         ["ln-tuning"] = () => new LnTuningConfig(),
         ["partial"] = () => new PartialFineTuningConfig { TrainableLayers = 1 },
         ["full"] = () => new PartialFineTuningConfig { Full = true },
+        ["bottleneck-houlsby"] = BottleneckConfig.Houlsby,
+        ["bottleneck-pfeiffer"] = BottleneckConfig.Pfeiffer,
+        ["bottleneck-parallel"] = BottleneckConfig.Parallel,
+        ["bottleneck-pfeiffer-invertible"] = () => BottleneckConfig.Pfeiffer() with { InvAdapter = "nice", LearnedScaling = true, Dropout = 0.1 },
     };
+
+    /// <summary>Methods whose adapters fold into the base weights; the others must refuse to merge and still unload.</summary>
+    public static bool Mergeable(string method) => !method.StartsWith("bottleneck", StringComparison.Ordinal);
 
     /// <summary>Methods that rewrite base weights at initialisation, so "disabled" is not the original base.</summary>
     public static bool ChangesBase(string method) => method is "lora-pissa" or "lora-olora";

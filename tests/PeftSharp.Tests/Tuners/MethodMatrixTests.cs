@@ -95,6 +95,16 @@ public class MethodMatrixTests
         var ids = TinyModels.RandomIds(2, 6);
         Train(peft, ids);
         var unmerged = Output(peft, ids);
+        if (!MethodCases.Mergeable(method))
+        {
+            var refused = Assert.Throws<InvalidOperationException>(() => peft.Merge());
+            Assert.Contains("cannot be merged", refused.Message);
+            Assert.True(Fixtures.MaxAbsDiff(Output(peft, ids), unmerged) < 1e-7, $"{method}: a refused merge changed the output");
+            var unloaded = peft.Unload();
+            Assert.DoesNotContain(unloaded.named_modules(), m => m.module is IAdapterModule);
+            Assert.True(Fixtures.MaxAbsDiff(Output(unloaded, ids), Output(TinyModels.Create(modelType, task), ids)) < 1e-6, $"{method}: unloading left the adapter in");
+            return;
+        }
         peft.Merge();
         var merged = Output(peft, ids);
         Assert.True(Fixtures.MaxAbsDiff(merged, unmerged) < Tolerance, $"{method}: merged differs by {Fixtures.MaxAbsDiff(merged, unmerged)}");

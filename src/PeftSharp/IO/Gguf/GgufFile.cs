@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using static TorchSharp.torch;
 
 namespace PeftSharp.IO.Gguf;
@@ -29,9 +28,7 @@ public sealed unsafe class GgufFile : IDisposable
     public static readonly IReadOnlyList<uint> SupportedVersions = new uint[] { 2, 3 };
 
     readonly Dictionary<string, GgufTensorInfo> _byName;
-    MemoryMappedFile? _map;
-    MemoryMappedViewAccessor? _view;
-    byte* _base;
+    MappedFile? _mapped;
 
     GgufFile(string path, uint version, int alignment, GgufMetadata metadata, List<GgufTensorInfo> tensors, long dataOffset)
     {
@@ -123,32 +120,15 @@ public sealed unsafe class GgufFile : IDisposable
     public Tensor Read(string name)
     {
         var info = this[name];
-        return GgufTensorDecoder.Decode(info, DataBase() + DataOffset + info.Offset);
+        return GgufTensorDecoder.Decode(info, (_mapped ??= new MappedFile(Path)).Base + DataOffset + info.Offset);
     }
 
     public void Dispose()
     {
-        if (_view != null)
-        {
-            if (_base != null) _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-        }
-        _map?.Dispose();
-        _base = null;
-        _view = null;
-        _map = null;
+        _mapped?.Dispose();
+        _mapped = null;
     }
 
-    byte* DataBase()
-    {
-        if (_base != null) return _base;
-        _map = MemoryMappedFile.CreateFromFile(Path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _base = pointer + _view.PointerOffset;
-        return _base;
-    }
 
     static uint ReadPreamble(GgufHeaderReader reader)
     {

@@ -11,7 +11,7 @@ namespace PeftSharp.IO.Pickle;
 /// types and OrderedDict is refused) and checks every tensor against its storage record; tensor bytes are read only
 /// when asked for, one tensor at a time.
 /// </summary>
-public sealed class TorchCheckpointFile : IDisposable
+public sealed class TorchCheckpointFile : ITensorFile
 {
     readonly ZipArchive _archive;
     readonly string _folder;

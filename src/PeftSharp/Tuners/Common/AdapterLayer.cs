@@ -31,7 +31,20 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>, IMergeableAdapte
     public IReadOnlyList<string> MergedAdapters => _merged;
     public bool AdaptersDisabled { get; set; }
 
-    public void SetActiveAdapters(IReadOnlyList<string> names) => _active = names.Where(_adapters.Contains).ToList();
+    /// <summary>Sets the active adapters; any <see cref="AdapterWeights"/> are cleared.</summary>
+    public void SetActiveAdapters(IReadOnlyList<string> names)
+    {
+        _active = names.Where(_adapters.Contains).ToList();
+        AdapterWeights = null;
+    }
+
+    /// <summary>
+    /// Weights of a weighted combination (an Average composition): the layer returns sum_i w_i layer_i(x), layer_i being
+    /// this layer with adapter i alone and the base taking the weight of adapters it does not hold; for LoRA that is
+    /// base(x) + sum_i w_i delta_i(x), for IA3 the weighted mean of the rescaled outputs. Null: active adapters combine as
+    /// the method defines (LoRA updates add, IA3 vectors multiply). Cleared whenever the active adapters change and on merging.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? AdapterWeights { get; set; }
 
     /// <summary>Records a new adapter (subclasses call this after creating its parameters); it becomes active.</summary>
     protected void Track(string name)
@@ -63,8 +76,27 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>, IMergeableAdapte
                 throw new InvalidOperationException($"adapters {string.Join(", ", _merged)} are merged into the base weights; unmerge them before mixed-batch inference");
             return ForwardRouted(input, rows);
         }
+        if (AdapterWeights is { } weights) return ForwardWeighted(input, weights);
         var pending = _active.Where(a => !_merged.Contains(a)).ToList();
         return pending.Count == 0 ? base_layer.call(input) : ForwardWith(input, pending);
+    }
+
+    /// <summary>sum_i w_i layer_i(input) over the weighted adapters this layer holds, the rest of the weight on the base.</summary>
+    Tensor ForwardWeighted(Tensor input, IReadOnlyDictionary<string, double> weights)
+    {
+        if (_merged.Count > 0)
+            throw new InvalidOperationException($"adapters {string.Join(", ", _merged)} are merged into the base weights; unmerge them before a weighted combination");
+        using var scope = NewDisposeScope();
+        var held = weights.Where(w => _adapters.Contains(w.Key)).ToList();
+        double baseWeight = 1 - held.Sum(w => w.Value);
+        // With no weighted adapter here the base takes all the weight, so output is never left null.
+        Tensor? output = Math.Abs(baseWeight) > 1e-12 ? base_layer.call(input) * baseWeight : null;
+        foreach (var (adapter, weight) in held)
+        {
+            var term = ForwardWith(input, new[] { adapter }) * weight;
+            output = output is null ? term : output + term;
+        }
+        return output!.MoveToOuterDisposeScope();
     }
 
     /// <summary>Output of the base module with the given (unmerged) adapters applied, for input [B, ...].</summary>
@@ -85,6 +117,8 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>, IMergeableAdapte
 
     public void Merge(IReadOnlyList<string> names, bool safe)
     {
+        // Merged weights replace any weighted combination: the base now carries what is merged.
+        AdapterWeights = null;
         foreach (string name in names)
         {
             if (!_adapters.Contains(name)) continue;
@@ -123,7 +157,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>, IMergeableAdapte
     }
 
     /// <summary>Copies <paramref name="value"/> into <paramref name="target"/> after checking the shape; the message names both.</summary>
-    protected static void CopyChecked(Tensor target, Tensor value, string key)
+    protected internal static void CopyChecked(Tensor target, Tensor value, string key)
     {
         if (!target.shape.SequenceEqual(value.shape))
             throw new ArgumentException($"'{key}': file has [{string.Join(", ", value.shape)}], this layer expects [{string.Join(", ", target.shape)}]");
@@ -132,7 +166,7 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>, IMergeableAdapte
     }
 
     /// <summary>Fails on keys a layer does not know and on keys it needs but did not get.</summary>
-    protected static void CheckKeys(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyCollection<string> expected)
+    protected internal static void CheckKeys(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyCollection<string> expected)
     {
         var unknown = tensors.Keys.Except(expected).ToList();
         if (unknown.Count > 0) throw new ArgumentException($"unexpected tensor(s) {string.Join(", ", unknown)} (this layer stores {string.Join(", ", expected)})");

@@ -18,4 +18,7 @@ public interface IForwardAdapter : IAdapterModule
 
     /// <summary>Undoes in the outputs what <see cref="Prepare"/> changed (e.g. drops virtual-token positions).</summary>
     ModelOutputs Finish(ModelOutputs outputs, ModelInputs original, ModelInputs prepared);
+
+    /// <summary>Releases what <see cref="Prepare"/> set up when the forward pass failed before <see cref="Finish"/>.</summary>
+    void Abandon() { }
 }

@@ -17,7 +17,7 @@ public static class ModulesToSave
     public static List<string> Entries(PeftConfig config, TransformerModel model)
     {
         var entries = (config.ModulesToSave ?? Array.Empty<string>()).ToList();
-        string? task = config.TaskType ?? PeftConfig.TaskTypeOf(model.Task);
+        string? task = config.TaskType ?? (config.InferTaskHeads ? PeftConfig.TaskTypeOf(model.Task) : null);
         if (task is "SEQ_CLS" or "TOKEN_CLS")
             foreach (string head in ClassificationHeads)
                 if (!entries.Contains(head)) entries.Add(head);

@@ -34,7 +34,13 @@ public abstract record PeftConfig
     /// The config to attach an adapter with when its weights will be loaded right after: initialisations that rewrite
     /// the base model (PiSSA, OLoRA) must not run then.
     /// </summary>
-    public virtual PeftConfig ForLoading() => this;
+    public virtual PeftConfig ForLoading() => this with { InferTaskHeads = false };
+
+    /// <summary>
+    /// When the config names no task_type, train the model's classification head as PEFT does for its task. Off for
+    /// configs read from a file: the file's own modules_to_save says what it holds.
+    /// </summary>
+    public bool InferTaskHeads { get; init; } = true;
 
     /// <summary>Checks option values; throws <see cref="ConfigException"/> naming the field.</summary>
     public virtual void Validate() { }

@@ -1,4 +1,5 @@
 using PeftSharp.Models;
+using PeftSharp.Tuners.Adapters;
 using PeftSharp.Tuners.IA3;
 using PeftSharp.Tuners.Lora;
 using PeftSharp.Tuners.Selection;
@@ -11,6 +12,7 @@ public static class PeftMethods
     static readonly List<PeftMethod> Registered = new()
     {
         new LoraMethod(), new IA3Method(), new LnTuningMethod(), new BitFitMethod(), new PartialFineTuningMethod(), new FullFineTuningMethod(),
+        new BottleneckMethod(), new FusionMethod(),
     };
 
     public static IReadOnlyList<PeftMethod> All => Registered;

@@ -58,6 +58,9 @@ public sealed record LoraConfig : PeftConfig, ISavedFormConversion
         ["distilbert"] = new[] { "q_lin", "v_lin" },
     };
 
+    /// <summary>Loading must not run PiSSA/OLoRA's rewrite of the base weights: the file's tensors replace A and B anyway.</summary>
+    public override PeftConfig ForLoading() => (LoraConfig)base.ForLoading() with { InitLoraWeights = "true" };
+
     /// <summary>Rank and alpha of the layer at <paramref name="path"/> after rank_pattern / alpha_pattern.</summary>
     public (int Rank, double Alpha) RankAndAlphaFor(string path)
     {

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PeftSharp.Bench.Harness;
+
+/// <summary>Prints rows as a table and writes them, with the machine facts and the command, as JSON.</summary>
+public static class Report
+{
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static string Table(IReadOnlyList<ResultRow> rows)
+    {
+        var header = new[] { "workload", "metric", "median", "min..max", "n", "ratio", "ratio min..max", "ratio to" };
+        var cells = rows.Select(r => new[]
+        {
+            r.Workload, $"{r.Metric} [{r.Unit}]", Format(r.Value.Median), $"{Format(r.Value.Min)}..{Format(r.Value.Max)}", r.Value.N.ToString(CultureInfo.InvariantCulture),
+            r.Ratio is { } q ? Format(q.Median) : "", r.Ratio is { } s ? $"{Format(s.Min)}..{Format(s.Max)}" : "", r.RatioTo ?? "",
+        }).ToList();
+        var widths = header.Select((h, i) => Math.Max(h.Length, cells.Count == 0 ? 0 : cells.Max(c => c[i].Length))).ToArray();
+        var text = new StringBuilder();
+        void Line(string[] values) => text.AppendLine(string.Join(" | ", values.Select((v, i) => i is 2 or 4 or 5 ? v.PadLeft(widths[i]) : v.PadRight(widths[i]))).TrimEnd());
+        Line(header);
+        text.AppendLine(string.Join("-+-", widths.Select(w => new string('-', w))));
+        foreach (var row in cells) Line(row);
+        var notes = rows.Where(r => r.Note is not null).Select(r => $"  {r.Workload} / {r.Metric}: {r.Note}").Distinct().ToList();
+        if (notes.Count > 0)
+        {
+            text.AppendLine("notes:");
+            foreach (string note in notes) text.AppendLine(note);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Three significant digits, no exponent for ordinary magnitudes.</summary>
+    public static string Format(double value)
+    {
+        if (double.IsNaN(value)) return "n/a";
+        double magnitude = Math.Abs(value);
+        if (magnitude >= 1000) return value.ToString("N0", CultureInfo.InvariantCulture);
+        if (magnitude >= 100) return value.ToString("0", CultureInfo.InvariantCulture);
+        if (magnitude >= 10) return value.ToString("0.0", CultureInfo.InvariantCulture);
+        if (magnitude >= 0.01 || magnitude == 0) return value.ToString("0.00#", CultureInfo.InvariantCulture);
+        return value.ToString("0.00e0", CultureInfo.InvariantCulture);
+    }
+
+    public static void WriteJson(string path, string suite, string command, DateTimeOffset started, MachineInfo machine, BenchOptions options,
+        IReadOnlyList<ResultRow> rows)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var document = new
+        {
+            Suite = suite,
+            Started = started.ToString("O", CultureInfo.InvariantCulture),
+            Finished = DateTimeOffset.Now.ToString("O", CultureInfo.InvariantCulture),
+            Command = command,
+            Machine = machine,
+            LoadAverageAtEnd = MachineInfo.CurrentLoadAverage(),
+            Options = new { options.Trials, options.Threads, options.Filter, options.MinSeconds, options.BudgetSeconds, options.PeakSize, options.PeakSizeBf16, options.CacheDirectory },
+            Rows = rows,
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(document, Json));
+    }
+}
