@@ -3,6 +3,7 @@ using PeftSharp.Tests.Models;
 using PeftSharp.Tuners.Common;
 using PeftSharp.Tuners.IA3;
 using PeftSharp.Tuners.Lora;
+using PeftSharp.Tuners.Prompts;
 using PeftSharp.Tuners.Selection;
 
 namespace PeftSharp.Tests.Tuners;
@@ -27,10 +28,27 @@ public static class MethodCases
         ["ln-tuning"] = () => new LnTuningConfig(),
         ["partial"] = () => new PartialFineTuningConfig { TrainableLayers = 1 },
         ["full"] = () => new PartialFineTuningConfig { Full = true },
+        ["prompt-tuning"] = () => new PromptTuningConfig { NumVirtualTokens = 4 },
+        ["prefix"] = () => new PrefixTuningConfig { NumVirtualTokens = 4 },
+        ["prefix-projection"] = () => new PrefixTuningConfig { NumVirtualTokens = 4, PrefixProjection = true, EncoderHiddenSize = 16 },
+        ["p-tuning-mlp"] = () => new PTuningConfig { NumVirtualTokens = 4, EncoderHiddenSize = 16 },
+        ["p-tuning-lstm"] = () => new PTuningConfig { NumVirtualTokens = 4, EncoderHiddenSize = 8, EncoderReparameterizationType = PromptEncoderReparameterization.Lstm },
     };
 
     /// <summary>Methods that rewrite base weights at initialisation, so "disabled" is not the original base.</summary>
     public static bool ChangesBase(string method) => method is "lora-pissa" or "lora-olora";
+
+    /// <summary>Methods whose adapter starts as the identity (prompt learning starts from random virtual tokens instead).</summary>
+    public static bool IdentityAtInit(string method) => !IsPromptLearning(method);
+
+    /// <summary>Methods that can fold into the base weights (prompt learning rewrites the inputs, and merging must refuse).</summary>
+    public static bool Mergeable(string method) => !IsPromptLearning(method);
+
+    /// <summary>
+    /// Prompt learning: files hold "prompt_embeddings" and, as PEFT writes them for these methods, modules_to_save under
+    /// "base_model.&lt;path&gt;" rather than "base_model.model.&lt;path&gt;".
+    /// </summary>
+    public static bool IsPromptLearning(string method) => Configs[method]() is PromptLearningConfig;
 
     /// <summary>
     /// Methods that have nothing to attach to on a family (BitFit on bias-free Llama/Mistral) and must say so clearly.

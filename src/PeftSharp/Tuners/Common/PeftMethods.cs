@@ -1,6 +1,7 @@
 using PeftSharp.Models;
 using PeftSharp.Tuners.IA3;
 using PeftSharp.Tuners.Lora;
+using PeftSharp.Tuners.Prompts;
 using PeftSharp.Tuners.Selection;
 
 namespace PeftSharp.Tuners.Common;
@@ -11,6 +12,7 @@ public static class PeftMethods
     static readonly List<PeftMethod> Registered = new()
     {
         new LoraMethod(), new IA3Method(), new LnTuningMethod(), new BitFitMethod(), new PartialFineTuningMethod(), new FullFineTuningMethod(),
+        new PromptTuningMethod(), new PrefixTuningMethod(), new PTuningMethod(),
     };
 
     public static IReadOnlyList<PeftMethod> All => Registered;
