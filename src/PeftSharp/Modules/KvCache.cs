@@ -10,6 +10,7 @@ namespace PeftSharp.Modules;
 public sealed class KvCache : IDisposable
 {
     readonly (Tensor Keys, Tensor Values)?[] _layers;
+    Tensor? _prefixMask;
 
     public KvCache(int layerCount)
     {
@@ -21,6 +22,21 @@ public sealed class KvCache : IDisposable
 
     /// <summary>Positions stored so far (that of layer 0; every layer holds the same count after a full forward).</summary>
     public long Length => _layers[0]?.Keys.shape[2] ?? 0;
+
+    /// <summary>
+    /// Padding mask [B, K] of the first K stored positions when the model itself put them there (prefix-tuning
+    /// prefixes, prompt-tuning virtual tokens) and some rows have fewer of them (a mixed batch); null when all are real.
+    /// Callers extend the mask with ones for such positions; the model corrects those columns from this.
+    /// </summary>
+    public Tensor? PrefixMask
+    {
+        get => _prefixMask;
+        set
+        {
+            _prefixMask?.Dispose();
+            _prefixMask = value?.alias().DetachFromDisposeScope();
+        }
+    }
 
     /// <summary>Whether layer <paramref name="layer"/> holds anything.</summary>
     public bool Has(int layer) => _layers[layer] != null;
@@ -57,6 +73,7 @@ public sealed class KvCache : IDisposable
         for (int layer = 0; layer < _layers.Length; layer++)
             if (_layers[layer] is { } pair)
                 Set(layer, pair.Keys.index_select(0, rowIndices), pair.Values.index_select(0, rowIndices));
+        if (_prefixMask is { } mask) PrefixMask = mask.index_select(0, rowIndices);
     }
 
     void Release(int layer)
@@ -72,5 +89,6 @@ public sealed class KvCache : IDisposable
     public void Dispose()
     {
         for (int layer = 0; layer < _layers.Length; layer++) Release(layer);
+        PrefixMask = null;
     }
 }

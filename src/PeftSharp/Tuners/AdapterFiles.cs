@@ -32,17 +32,24 @@ public static class AdapterFiles
     public static (PeftConfig Config, Dictionary<string, Tensor> Tensors) SaveForm(PeftModel peft, string name, PeftConfig config)
     {
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        string prefix = ModelKeyPrefix(config);
         foreach (var (path, module) in peft.AdapterModules())
         {
             if (!module.AdapterNames.Contains(name)) continue;
             foreach (var (key, value) in module.AdapterState(name))
-                tensors[FileKey(path, key)] = value.detach();
+                tensors[FileKey(path, key, prefix)] = value.detach();
         }
         return (config is ISavedFormConversion conversion ? conversion.Convert(peft, name, tensors) : config, tensors);
     }
 
-    /// <summary>File key of a module's tensor: "base_model.model.&lt;path&gt;.&lt;key&gt;" (model-level modules: the key alone).</summary>
-    public static string FileKey(string path, string key) => path.Length == 0 ? key : $"{KeyPrefix}{path}.{key}";
+    /// <summary>
+    /// File key of a module's tensor: "base_model.model.&lt;path&gt;.&lt;key&gt;", or another <paramref name="prefix"/>
+    /// (see <see cref="IModelKeyPrefix"/>); model-level modules: the key alone.
+    /// </summary>
+    public static string FileKey(string path, string key, string prefix = KeyPrefix) => path.Length == 0 ? key : $"{prefix}{path}.{key}";
+
+    /// <summary>The prefix an adapter's files put before module paths: "base_model.model." unless its config says otherwise.</summary>
+    public static string ModelKeyPrefix(PeftConfig config) => config is IModelKeyPrefix custom ? custom.ModelKeyPrefix : KeyPrefix;
 
     /// <summary>Attaches the adapter saved in <paramref name="directory"/> to <paramref name="peft"/> under <paramref name="name"/>.</summary>
     /// <exception cref="WeightMismatchException">The adapter does not fit the model (names the module and both shapes).</exception>
@@ -57,7 +64,7 @@ public static class AdapterFiles
         try
         {
             using var file = SafetensorsFile.Open(weightsPath);
-            Fill(peft, name, file, weightsPath);
+            Fill(peft, name, file, weightsPath, ModelKeyPrefix(config));
         }
         catch
         {
@@ -67,7 +74,7 @@ public static class AdapterFiles
         return config;
     }
 
-    static void Fill(PeftModel peft, string name, SafetensorsFile file, string weightsPath)
+    static void Fill(PeftModel peft, string name, SafetensorsFile file, string weightsPath, string prefix)
     {
         var modules = peft.AdapterModules().Where(m => m.Module.AdapterNames.Contains(name)).ToList();
         var byModule = new Dictionary<IAdapterModule, Dictionary<string, Tensor>>(ReferenceEqualityComparer.Instance);
@@ -75,7 +82,7 @@ public static class AdapterFiles
         var unexpected = new List<string>();
         foreach (string key in file.Names)
         {
-            var owner = Owner(key, modules, name);
+            var owner = Owner(key, modules, name, prefix);
             if (owner is null) unexpected.Add(key);
             else byModule[owner.Value.Module][owner.Value.Key] = file.Read(key);
         }
@@ -96,17 +103,18 @@ public static class AdapterFiles
     }
 
     /// <summary>
-    /// The adapter module a file key belongs to and the rest of the key: for "base_model.model." keys the module with
-    /// the longest path the key starts with; for other keys the model-level module that stores that key.
+    /// The adapter module a file key belongs to and the rest of the key: for keys under <paramref name="prefix"/>
+    /// ("base_model.model.") the module with the longest path the key starts with; for other keys the model-level module
+    /// that stores that key.
     /// </summary>
-    static (IAdapterModule Module, string Key)? Owner(string fileKey, List<(string Path, IAdapterModule Module)> modules, string name)
+    static (IAdapterModule Module, string Key)? Owner(string fileKey, List<(string Path, IAdapterModule Module)> modules, string name, string prefix)
     {
-        if (!fileKey.StartsWith(KeyPrefix, StringComparison.Ordinal))
+        if (!fileKey.StartsWith(prefix, StringComparison.Ordinal))
         {
             var owner = modules.FirstOrDefault(m => m.Path.Length == 0 && m.Module.AdapterState(name).Any(t => t.Key == fileKey));
             return owner.Module is null ? null : (owner.Module, fileKey);
         }
-        string key = fileKey[KeyPrefix.Length..];
+        string key = fileKey[prefix.Length..];
         (IAdapterModule Module, string Key, int Length)? best = null;
         foreach (var (path, module) in modules)
             if (path.Length > 0 && key.StartsWith(path + ".", StringComparison.Ordinal) && (best is null || path.Length > best.Value.Length))
@@ -120,4 +128,14 @@ public interface ISavedFormConversion
 {
     /// <summary>Rewrites <paramref name="tensors"/> in place and returns the config to save with them.</summary>
     PeftConfig Convert(PeftModel peft, string name, Dictionary<string, Tensor> tensors);
+}
+
+/// <summary>
+/// A config whose adapter files key the model's modules under another prefix than "base_model.model.": PEFT wraps no
+/// tuner model around the transformer for prompt learning, so its modules_to_save keys read "base_model.&lt;path&gt;".
+/// </summary>
+public interface IModelKeyPrefix
+{
+    /// <summary>The prefix before module paths in file keys, e.g. "base_model.".</summary>
+    string ModelKeyPrefix { get; }
 }

@@ -168,7 +168,9 @@ public sealed class PeftModel : nn.Module<ModelInputs, ModelOutputs>
         foreach (string name in names) Require(name);
         var unmergeable = AdapterModules().Where(m => m.Module is not IMergeableAdapterModule && names.Any(m.Module.AdapterNames.Contains)).ToList();
         if (unmergeable.Count > 0)
-            throw new InvalidOperationException($"{unmergeable[0].Module.GetType().Name} at '{unmergeable[0].Path}' cannot be merged into base weights");
+            throw new InvalidOperationException(unmergeable[0].Module is IForwardAdapter forward
+                ? $"{forward.GetType().Name} rewrites the model's inputs (virtual tokens, key/value prefixes) and cannot be merged into base weights"
+                : $"{unmergeable[0].Module.GetType().Name} at '{unmergeable[0].Path}' cannot be merged into base weights");
         foreach (var (path, module) in AdapterModules())
             if (module is Lora.LoraEmbedding && names.Any(module.AdapterNames.Contains) && IsTiedSource(path))
                 throw new InvalidOperationException($"'{path}' shares its weight with the output head; merging LoRA into it would change the head too");

@@ -4,6 +4,7 @@ using PeftSharp.Tuners.Adapters;
 using PeftSharp.Tuners.Common;
 using PeftSharp.Tuners.IA3;
 using PeftSharp.Tuners.Lora;
+using PeftSharp.Tuners.Prompts;
 using PeftSharp.Tuners.Selection;
 
 namespace PeftSharp.Tests.Tuners;
@@ -32,13 +33,30 @@ public static class MethodCases
         ["bottleneck-pfeiffer"] = BottleneckConfig.Pfeiffer,
         ["bottleneck-parallel"] = BottleneckConfig.Parallel,
         ["bottleneck-pfeiffer-invertible"] = () => BottleneckConfig.Pfeiffer() with { InvAdapter = "nice", LearnedScaling = true, Dropout = 0.1 },
+        ["prompt-tuning"] = () => new PromptTuningConfig { NumVirtualTokens = 4 },
+        ["prefix"] = () => new PrefixTuningConfig { NumVirtualTokens = 4 },
+        ["prefix-projection"] = () => new PrefixTuningConfig { NumVirtualTokens = 4, PrefixProjection = true, EncoderHiddenSize = 16 },
+        ["p-tuning-mlp"] = () => new PTuningConfig { NumVirtualTokens = 4, EncoderHiddenSize = 16 },
+        ["p-tuning-lstm"] = () => new PTuningConfig { NumVirtualTokens = 4, EncoderHiddenSize = 8, EncoderReparameterizationType = PromptEncoderReparameterization.Lstm },
     };
-
-    /// <summary>Methods whose adapters fold into the base weights; the others must refuse to merge and still unload.</summary>
-    public static bool Mergeable(string method) => !method.StartsWith("bottleneck", StringComparison.Ordinal);
 
     /// <summary>Methods that rewrite base weights at initialisation, so "disabled" is not the original base.</summary>
     public static bool ChangesBase(string method) => method is "lora-pissa" or "lora-olora";
+
+    /// <summary>Methods whose adapter starts as the identity (prompt learning starts from random virtual tokens instead).</summary>
+    public static bool IdentityAtInit(string method) => !IsPromptLearning(method);
+
+    /// <summary>
+    /// Methods whose adapters fold into the base weights. Bottleneck adapters are extra layers and prompt learning rewrites
+    /// the inputs: both must refuse to merge (bottleneck adapters still unload).
+    /// </summary>
+    public static bool Mergeable(string method) => !IsPromptLearning(method) && !method.StartsWith("bottleneck", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Prompt learning: files hold "prompt_embeddings" and, as PEFT writes them for these methods, modules_to_save under
+    /// "base_model.&lt;path&gt;" rather than "base_model.model.&lt;path&gt;".
+    /// </summary>
+    public static bool IsPromptLearning(string method) => Configs[method]() is PromptLearningConfig;
 
     /// <summary>
     /// Methods that have nothing to attach to on a family (BitFit on bias-free Llama/Mistral) and must say so clearly.

@@ -2,6 +2,7 @@ using PeftSharp.Models;
 using PeftSharp.Tuners.Adapters;
 using PeftSharp.Tuners.IA3;
 using PeftSharp.Tuners.Lora;
+using PeftSharp.Tuners.Prompts;
 using PeftSharp.Tuners.Selection;
 
 namespace PeftSharp.Tuners.Common;
@@ -13,6 +14,7 @@ public static class PeftMethods
     {
         new LoraMethod(), new IA3Method(), new LnTuningMethod(), new BitFitMethod(), new PartialFineTuningMethod(), new FullFineTuningMethod(),
         new BottleneckMethod(), new FusionMethod(),
+        new PromptTuningMethod(), new PrefixTuningMethod(), new PTuningMethod(),
     };
 
     public static IReadOnlyList<PeftMethod> All => Registered;
