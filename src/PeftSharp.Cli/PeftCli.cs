@@ -53,6 +53,7 @@ public static class PeftCli
             DataCommand.Create(console),
             PretrainCommand.Create(console),
             TrainCommand.Create(console),
+            EvalCommand.Create(console),
             CompareCommand.Create(console),
         };
         root.HelpName = "peft"; // whatever the host process is called (dotnet, a test runner)

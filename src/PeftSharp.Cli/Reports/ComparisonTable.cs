@@ -5,7 +5,7 @@ namespace PeftSharp.Cli.Reports;
 
 /// <summary>
 /// The comparison as rows of text, one per method, shared by the terminal table and summary.md: trainable parameters
-/// and their share, adapter file size and its ratio to the model file, the two leading test metrics, training time,
+/// and their share, adapter file size and its ratio to the model file, the positions left for the input, the two leading test metrics, training time,
 /// peak memory, and latency against the base model (unmerged and merged, batch 1 and the large batch).
 /// </summary>
 static class ComparisonTable
@@ -13,7 +13,7 @@ static class ComparisonTable
     /// <summary>Column headers.</summary>
     public static IReadOnlyList<string> Header(ComparisonResult result)
     {
-        var header = new List<string> { "method", "trainable params", "% of model", "adapter file", "vs model file" };
+        var header = new List<string> { "method", "trainable params", "% of model", "adapter file", "vs model file", "context left" };
         header.AddRange(MetricNames(result).Select(Label));
         header.AddRange(["train time", "peak memory"]);
         if (result.Options.Latency)
@@ -38,6 +38,7 @@ static class ComparisonTable
                 m.TrainableParameters > 0 ? Percent(m.TrainablePercent) : "-",
                 m.AdapterBytes is long bytes ? Bytes(bytes) : "-",
                 m.AdapterRatio is double ratio ? Ratio(ratio) : "-",
+                m.ContextLeft > 0 ? Numbers.Count(m.ContextLeft) : "-",
             };
             row.AddRange(metrics.Select(name => m.Metrics.TryGetValue(name, out double v) ? Numbers.Fixed(v, 4) : "-"));
             row.Add(m.TrainSeconds > 0 ? $"{Numbers.Fixed(m.TrainSeconds, 1)} s" : "-");

@@ -26,6 +26,12 @@ public sealed record MethodOutcome
     /// <summary>Trainable parameters as a percentage of the base model's (task head included).</summary>
     public double TrainablePercent { get; init; }
 
+    /// <summary>
+    /// Positions the model leaves for the input with this method: its position limit minus the virtual tokens of
+    /// prompt-learning methods (the seeds' point that prompts eat into the context); 0 when not measured.
+    /// </summary>
+    public int ContextLeft { get; init; }
+
     /// <summary>Size of adapter_model.safetensors, or null when not saved.</summary>
     public long? AdapterBytes { get; init; }
 
@@ -84,6 +90,12 @@ public sealed record ComparisonResult
 
     /// <summary>Training examples.</summary>
     public required int TrainExamples { get; init; }
+
+    /// <summary>
+    /// Longest input in tokens that every method saw: --max-length, cut to what the method with the most virtual
+    /// tokens leaves of the model's positions.
+    /// </summary>
+    public required int InputLength { get; init; }
 
     /// <summary>Examples scored, and from which split.</summary>
     public required int ScoredExamples { get; init; }

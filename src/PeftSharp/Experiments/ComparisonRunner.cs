@@ -6,6 +6,7 @@ using PeftSharp.Tokenization;
 using PeftSharp.Training;
 using PeftSharp.Tuners;
 using PeftSharp.Tuners.Common;
+using PeftSharp.Tuners.Prompts;
 using static TorchSharp.torch;
 
 namespace PeftSharp.Experiments;
@@ -37,7 +38,12 @@ public static class ComparisonRunner
         var data = DataSource.Resolve(options.Data, cacheDirectory: options.CacheDirectory,
             progress: new InlineProgress<DatasetProgress>(p => progress.Stage($"{p.Dataset}: {p.Message}")));
         var head = ExperimentTask.ResolveHead(data.Kind, null, AutoModel.TaskFromArchitectures(family, config), family.Tasks.Contains(ModelTask.CausalLM));
-        var task = ExperimentTask.Create(data, tokenizer, head, new BatchingOptions { BatchSize = options.BatchSize, MaxLength = Math.Min(options.MaxLength, config.MaxPositions) },
+        // Every method sees the same inputs, so inputs are cut to what the method with the most virtual tokens leaves.
+        int promptPositions = options.Recipes.Max(r => PromptLearning.PositionsUsed(r.ConfigFor(config)));
+        int length = Math.Min(options.MaxLength, config.MaxPositions - promptPositions);
+        if (length < 8)
+            throw new ArgumentException($"{options.Model} has {config.MaxPositions} positions; {promptPositions} virtual tokens leave {length} for the input", nameof(options));
+        var task = ExperimentTask.Create(data, tokenizer, head, new BatchingOptions { BatchSize = options.BatchSize, MaxLength = length },
             options.MaxTestExamples);
         var scorer = task.Test ?? task.Validation;
         progress.Stage($"{data.Name}: {task.TrainExamples:N0} training examples, {(task.Test is null ? task.ValidationExamples : task.TestExamples):N0} {(task.Test is null ? "validation" : "test")} examples scored");
@@ -46,12 +52,12 @@ public static class ComparisonRunner
         long modelParameters = ParameterCounts.Unique(baseline);
         var forgetting = options.Forgetting
             ? ForgettingProbe.Create(options.Model, tokenizer, ForgettingProbe.PretrainingCorporaOf(options.Model), options.ForgettingSequences,
-                Math.Min(options.MaxLength, config.MaxPositions), FineTuning.DTypeFor(options.Precision), options.CacheDirectory)
+                length, FineTuning.DTypeFor(options.Precision), options.CacheDirectory)
             : null;
         if (forgetting is not null) progress.Stage($"forgetting: {forgetting.Objective} loss of the pretrained model on {forgetting.Sequences} held-out texts: {forgetting.BaseLoss:F4}");
 
         var context = new RunContext(options, task, scorer, baseline, modelParameters, FineTuning.WeightBytes(options.Model), config.VocabSize,
-            Math.Min(options.MaxLength, config.MaxPositions), forgetting, progress, cancellation);
+            length, forgetting, progress, cancellation);
         // Encode the data now, so that no method's time or memory includes it.
         _ = task.TrainBatches;
         var rows = new List<MethodOutcome>();
@@ -86,6 +92,7 @@ public static class ComparisonRunner
             Task = TaskNames.Name(head),
             Labels = task.Labels?.Count,
             TrainExamples = task.TrainExamples,
+            InputLength = length,
             ScoredExamples = task.Test is null ? task.ValidationExamples : task.TestExamples,
             ScoredSplit = task.Test is null ? "validation" : "test",
             PrimaryMetric = scorer.PrimaryMetric,
@@ -130,6 +137,7 @@ public static class ComparisonRunner
                     PeftType = config.PeftType,
                     TrainableParameters = trainable,
                     TrainablePercent = 100.0 * trainable / ModelParameters,
+                    ContextLeft = model.Config.MaxPositions - PromptLearning.PositionsUsed(config),
                 };
 
                 long? before = ProcessMemory.ResetPeak();

@@ -10,7 +10,7 @@ namespace PeftSharp.Experiments;
 /// </summary>
 /// <param name="Name">Command-line name ("lora", "bitfit").</param>
 /// <param name="Summary">One line: what trains, and the paper.</param>
-/// <param name="LearningRate">Default peak learning rate (tuned on the bundled task; see docs/compare.md).</param>
+/// <param name="LearningRate">Default peak learning rate (the method's usual one; see docs/compare.md).</param>
 /// <param name="CreateConfig">The adapter config for a model.</param>
 public sealed record MethodRecipe(string Name, string Summary, double LearningRate, Func<ModelConfig, PeftConfig> CreateConfig)
 {

@@ -1,14 +1,16 @@
+using PeftSharp.Tuners.Adapters;
 using PeftSharp.Tuners.Common;
 using PeftSharp.Tuners.IA3;
 using PeftSharp.Tuners.Lora;
+using PeftSharp.Tuners.Prompts;
 using PeftSharp.Tuners.Selection;
 
 namespace PeftSharp.Experiments;
 
 /// <summary>
 /// The methods <c>peft train</c> knows by name and <c>peft compare</c> runs, in the order of the comparison table.
-/// Adding a method to both is one line here. Learning rates were tuned a little on the bundled encoder and task
-/// (docs/compare.md); every other setting is the method's usual default.
+/// Adding a method to both is one line here. Learning rates are the usual ones of each method's paper or of PEFT's
+/// examples (prompt and prefix methods need 10-30 times LoRA's); they were not tuned on our tasks (docs/compare.md).
 /// </summary>
 public static class MethodRecipes
 {
@@ -24,7 +26,20 @@ public static class MethodRecipes
             _ => new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0.1 }),
         new("dora", "DoRA: LoRA r 8 with a learned magnitude per output (Liu et al. 2024)", 1e-3,
             _ => new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0.1, UseDora = true }),
+        new("houlsby", "Bottleneck adapters after attention and feed-forward, reduction 16 (Houlsby et al. 2019)", 1e-3, _ => BottleneckConfig.Houlsby()),
+        new("pfeiffer", "A bottleneck adapter after the feed-forward only, reduction 16 (Pfeiffer et al. 2021)", 1e-3, _ => BottleneckConfig.Pfeiffer()),
+        new("prompt-tuning", $"Prompt tuning: {VirtualTokens} virtual tokens initialised from vocabulary rows (Lester et al. 2021)", 3e-2,
+            _ => new PromptTuningConfig { NumVirtualTokens = VirtualTokens, PromptTuningInit = PromptTuningInit.SampleVocab }),
+        new("p-tuning", $"P-tuning: {VirtualTokens} virtual tokens from an MLP prompt encoder (Liu et al. 2021)", 1e-2,
+            _ => new PTuningConfig { NumVirtualTokens = VirtualTokens }),
+        new("prefix", $"Prefix tuning / P-tuning v2: {VirtualTokens} key/value prefixes in every layer (Li and Liang 2021; Liu et al. 2022)", 1e-2,
+            _ => new PrefixTuningConfig { NumVirtualTokens = VirtualTokens }),
+        new("prefix-mlp", $"Prefix tuning through the MLP reparameterisation (folded away in the saved file)", 1e-3,
+            _ => new PrefixTuningConfig { NumVirtualTokens = VirtualTokens, PrefixProjection = true }),
     ];
+
+    /// <summary>Virtual tokens of the prompt-learning recipes: positions they take from the model's context.</summary>
+    public const int VirtualTokens = 10;
 
     /// <summary>Every recipe, in table order.</summary>
     public static IReadOnlyList<MethodRecipe> All => Registered;
