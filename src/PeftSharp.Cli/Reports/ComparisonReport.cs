@@ -68,7 +68,7 @@ static class ComparisonReport
             ["forgetting"] = options.Forgetting,
             ["forgetting_sequences"] = options.Forgetting ? options.ForgettingSequences : null,
             ["low_data"] = new JsonArray(options.LowData.Select(n => (JsonNode?)(n == int.MaxValue ? "all" : n.ToString(CultureInfo.InvariantCulture))).ToArray()),
-            ["latency"] = options.Latency ? new JsonObject { ["batch"] = options.LatencyBatch, ["rounds"] = options.LatencyRounds, ["length"] = options.MaxLength } : null,
+            ["latency"] = options.Latency ? new JsonObject { ["batch"] = options.LatencyBatch, ["rounds"] = options.LatencyRounds, ["length"] = result.InputLength } : null,
         };
     }
 
@@ -95,7 +95,7 @@ static class ComparisonReport
         text.AppendLine($"- machine: {Machine(result)}");
         text.AppendLine($"- model: `{options.Model}`, {Numbers.Count(result.ModelParameters)} parameters with the task head; weight file {ComparisonTable.Bytes(result.ModelFileBytes)} ({result.ModelFileDType ?? "float32"})");
         text.AppendLine($"- task: {result.DataName} ({result.Task}{(result.Labels is int l ? $", {l} labels" : "")}), {Numbers.Count(result.TrainExamples)} training examples, scored on {Numbers.Count(result.ScoredExamples)} {result.ScoredSplit} examples");
-        text.AppendLine($"- budget per method: {options.Steps} steps × {options.BatchSize} examples of ≤ {options.MaxLength} tokens, AdamW, linear schedule with {Numbers.Fixed(options.WarmupRatio * 100, 0)}% warm-up, seed {options.Seed}, {TrainingFlags.Name(options.Precision)}");
+        text.AppendLine($"- budget per method: {options.Steps} steps × {options.BatchSize} examples of ≤ {result.InputLength} tokens{(result.InputLength < options.MaxLength ? $" (--max-length {options.MaxLength}, cut to what the longest prompt leaves)" : "")}, AdamW, linear schedule with {Numbers.Fixed(options.WarmupRatio * 100, 0)}% warm-up, seed {options.Seed}, {TrainingFlags.Name(options.Precision)}");
         text.AppendLine();
         AppendTable(text, ComparisonTable.Header(result), ComparisonTable.Rows(result));
         text.AppendLine();
@@ -107,7 +107,7 @@ static class ComparisonReport
         text.AppendLine("- **train time**: wall time of the training steps alone (no evaluation), on the threads above.");
         text.AppendLine("- **peak memory**: rise of the process's peak resident set (VmHWM) during training above the resident set just before it, measured in this process after handing freed heap back to the system (malloc_trim) and resetting the peak (`/proc/self/clear_refs`); it holds gradients, optimizer state and activations.");
         if (options.Latency)
-            text.AppendLine($"- **latency**: median forward pass (eval mode, no gradients) of the adapted model over the median of the base model, the two run in alternation on the same random ids, batch 1 and {options.LatencyBatch} × {Math.Min(options.MaxLength, 128)} tokens{(baseLatency.Count > 0 ? $" (base model: {string.Join(", ", baseLatency)})" : "")}. **Merged**: after `MergeAndUnload`, a plain model again; n/a: the method cannot merge.");
+            text.AppendLine($"- **latency**: median forward pass (eval mode, no gradients) of the adapted model over the median of the base model, the two run in alternation on the same random ids, batch 1 and {options.LatencyBatch} × {result.InputLength} tokens{(baseLatency.Count > 0 ? $" (base model: {string.Join(", ", baseLatency)})" : "")}. **Merged**: after `MergeAndUnload`, a plain model again; n/a: the method cannot merge.");
         text.AppendLine("- learning rates: " + string.Join(", ", result.Methods.Select(m => $"{m.Method} {m.LearningRate.ToString("0.##e-0", CultureInfo.InvariantCulture)}")) + ".");
         foreach (var failed in result.Methods.Where(m => m.Error is not null)) text.AppendLine($"- {failed.Method} failed: {failed.Error}");
 

@@ -25,13 +25,13 @@ public sealed record ComparisonOptions
     public IReadOnlyList<string>? Methods { get; init; }
 
     /// <summary>Optimizer steps per method (the budget).</summary>
-    public int Steps { get; init; } = 200;
+    public int Steps { get; init; } = 300;
 
     /// <summary>Examples per step.</summary>
     public int BatchSize { get; init; } = 16;
 
     /// <summary>Longest input in tokens.</summary>
-    public int MaxLength { get; init; } = 128;
+    public int MaxLength { get; init; } = 64;
 
     /// <summary>Seeds the head, the adapters, the batch order and dropout; the same for every method.</summary>
     public long Seed { get; init; } = 42;
