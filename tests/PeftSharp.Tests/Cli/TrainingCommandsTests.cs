@@ -51,6 +51,7 @@ public sealed class TinyPretrainedEncoder : IDisposable
 }
 
 /// <summary><c>peft pretrain</c>, <c>peft train</c>, <c>peft eval</c> and <c>peft compare</c> end to end on a tiny model.</summary>
+[Collection(PeftSharp.Tests.Training.GlobalTorchStateCollection.Name)] // pretraining must be repeatable: no test may change libtorch's threads or default generator meanwhile
 public class TrainingCommandsTests : IClassFixture<TinyPretrainedEncoder>
 {
     readonly TinyPretrainedEncoder _fixture;
