@@ -55,6 +55,7 @@ public static class PeftCli
             TrainCommand.Create(console),
             EvalCommand.Create(console),
             CompareCommand.Create(console),
+            MadXCommand.Create(console),
         };
         root.HelpName = "peft"; // whatever the host process is called (dotnet, a test runner)
         return root;

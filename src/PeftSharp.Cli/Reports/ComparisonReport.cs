@@ -76,7 +76,7 @@ static class ComparisonReport
         $"{CpuModel()}, {Environment.ProcessorCount} logical processors, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, libtorch threads {result.Threads}";
 
     /// <summary>The processor's name from /proc/cpuinfo (Linux), else "CPU".</summary>
-    static string CpuModel()
+    public static string CpuModel()
     {
         const string cpuInfo = "/proc/cpuinfo";
         if (!File.Exists(cpuInfo)) return "CPU";
