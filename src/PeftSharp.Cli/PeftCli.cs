@@ -51,6 +51,7 @@ public static class PeftCli
             MergeCommand.Create(console),
             MethodsCommand.Create(console),
             DataCommand.Create(console),
+            BenchCommand.Create(console),
         };
         root.HelpName = "peft"; // whatever the host process is called (dotnet, a test runner)
         return root;
