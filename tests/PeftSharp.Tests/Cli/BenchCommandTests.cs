@@ -134,6 +134,8 @@ public class BenchCommandTests
             Assert.Equal(4.0 * linearWeights * 2 * 128 / seconds / 1e9, Median(flops["value"]!), 6);
             Assert.Equal(0.50, (double)flops["goal"]!["target"]!);
         }
+        // One trial: reference, fp32 step, reference, bf16 step, reference; each reference counted once.
+        Assert.Equal(3, (int)Find(rows, "matmul peak fp32 (reference)", "throughput")["value"]!["n"]!);
         // Checkpointing keeps one input per block instead of every activation: less memory held after the forward pass.
         Assert.InRange(Median(Find(rows, checkpointed, held)["ratio"]!), 0.01, 0.9);
     }
