@@ -64,7 +64,7 @@ public sealed class TrainSuite : IBenchmarkSuite
         var config = shape.Config();
         var throughputData = new SyntheticClassificationBatches(ThroughputBatch, Length, config.VocabSize, labels: 2);
         var checkpointingData = new SyntheticClassificationBatches(CheckpointingBatch, Length, config.VocabSize, labels: 2);
-        // bf16 warms up on one 16-token sequence (same kernels; a full bf16 step takes minutes here), fp32 on its real batch.
+        // bf16 warms up on one 16-token sequence (same kernels; a BERT-base bf16 step takes a minute here), fp32 on its real batch.
         var bf16WarmupData = new SyntheticClassificationBatches(1, 16, config.VocabSize, labels: 2);
         var loss = new ClassificationLoss();
         bool checkpointing = context.Includes(CheckpointedName(context)) || context.Includes(PlainName(context));
