@@ -56,6 +56,7 @@ public static class PeftCli
             EvalCommand.Create(console),
             CompareCommand.Create(console),
             MadXCommand.Create(console),
+            BenchCommand.Create(console),
         };
         root.HelpName = "peft"; // whatever the host process is called (dotnet, a test runner)
         return root;

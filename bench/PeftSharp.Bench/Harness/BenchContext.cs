@@ -7,18 +7,27 @@ namespace PeftSharp.Bench.Harness;
 public sealed class BenchContext : IDisposable
 {
     readonly Stopwatch _clock = Stopwatch.StartNew();
+    readonly TextWriter _log;
     PeakProbe? _peak;
 
-    public BenchContext(BenchOptions options, MachineInfo machine)
+    /// <param name="options">The parsed command line.</param>
+    /// <param name="machine">Facts printed with every result.</param>
+    /// <param name="log">Where progress goes (stderr: the tables or the JSON on stdout are the results).</param>
+    public BenchContext(BenchOptions options, MachineInfo machine, TextWriter log)
     {
         Options = options;
         Machine = machine;
+        _log = log;
         Cache = new CheckpointCache(options.CacheDirectory, this);
+        Shape = ModelShape.Find(options.Shape) ?? throw new ArgumentException($"unknown model shape '{options.Shape}'");
     }
 
     public BenchOptions Options { get; }
     public MachineInfo Machine { get; }
     public CheckpointCache Cache { get; }
+
+    /// <summary>The model of the adapters, lora and train suites (--shape; BERT-base unless told otherwise).</summary>
+    public ModelShape Shape { get; }
 
     /// <summary>The reference matmuls (fp32 and bf16) every peak ratio divides by; built and warmed on first use.</summary>
     public PeakProbe Peak => _peak ??= new PeakProbe(Options.PeakSize, Options.PeakSizeBf16 ?? DefaultBf16PeakSize(), Options.MinSeconds);
@@ -36,7 +45,11 @@ public sealed class BenchContext : IDisposable
             .Any(f => workload.Contains(f, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Progress on stderr (the table and JSON are the results).</summary>
-    public void Log(string message) => Console.Error.WriteLine($"[{_clock.Elapsed:mm\\:ss}] {message}");
+    public void Log(string message)
+    {
+        _log.WriteLine($"[{_clock.Elapsed:mm\\:ss}] {message}");
+        _log.Flush();
+    }
 
     public void Dispose() => _peak?.Dispose();
 }

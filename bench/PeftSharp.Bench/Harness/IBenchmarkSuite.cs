@@ -26,6 +26,9 @@ public static class SuiteRegistry
         new Suites.ForwardSuite(),
         new Suites.AdaptersSuite(),
         new Suites.ProfileSuite(),
+        new Suites.LoraSuite(),
+        // Last: its memory figures change glibc's allocation settings for the rest of the process (see ProcessMemory).
+        new Suites.TrainSuite(),
     };
 
     public static IBenchmarkSuite? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));

@@ -26,4 +26,21 @@ public sealed record ResultRow
     public string? RatioTo { get; init; }
 
     public string? Note { get; init; }
+
+    /// <summary>The target the ratio's median should meet, where an issue set one (e.g. at least 0.85); null if none.</summary>
+    public Goal? Goal { get; init; }
+
+    /// <summary>Whether the ratio's median meets <see cref="Goal"/>; null without a goal or a ratio.</summary>
+    public bool? GoalMet => Goal is null || Ratio is null || double.IsNaN(Ratio.Median) ? null : Goal.IsMetBy(Ratio.Median);
+}
+
+/// <summary>A target for a ratio: at least (">=") or at most ("<=") <see cref="Target"/>.</summary>
+public sealed record Goal(string Comparison, double Target)
+{
+    public static Goal AtLeast(double target) => new(">=", target);
+    public static Goal AtMost(double target) => new("<=", target);
+
+    public bool IsMetBy(double ratio) => Comparison == ">=" ? ratio >= Target : ratio <= Target;
+
+    public override string ToString() => $"{Comparison} {Target.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}";
 }
