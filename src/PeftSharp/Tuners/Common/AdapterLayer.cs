@@ -102,15 +102,28 @@ public abstract class AdapterLayer : nn.Module<Tensor, Tensor>, IMergeableAdapte
     /// <summary>Output of the base module with the given (unmerged) adapters applied, for input [B, ...].</summary>
     protected abstract Tensor ForwardWith(Tensor input, IReadOnlyList<string> adapters);
 
-    /// <summary>Each row through its own adapter (or none): every group of rows is computed on its own and put back.</summary>
+    /// <summary>
+    /// What one unmerged adapter adds to the base output, when it only adds (LoRA: scaling · B A x): input [n, ..., in],
+    /// result [n, ..., out]. Null when the adapter's effect is not a sum (DoRA, IA3's scaling), for which routing runs
+    /// <see cref="ForwardWith"/> on the adapter's rows instead.
+    /// </summary>
+    protected virtual Tensor? AdditiveContribution(Tensor input, string adapter) => null;
+
+    /// <summary>
+    /// Each row through its own adapter (or none). The base runs once over the whole batch; an additive adapter's
+    /// contribution is computed on its rows alone and added in place, others recompute their rows and put them back.
+    /// </summary>
     Tensor ForwardRouted(Tensor input, IReadOnlyList<string> rows)
     {
         using var scope = NewDisposeScope();
-        var output = base_layer.call(input);
+        var output = base_layer.call(input);                                                          // [B, ..., out], a fresh tensor
         foreach (var (adapter, indices) in AdapterRouting.Groups(rows, input.shape[0], _adapters, input.device))
         {
-            var adapted = ForwardWith(input.index_select(0, indices), new[] { adapter });
-            output = output.index_copy(0, indices, adapted.to(output.dtype));
+            var selected = input.index_select(0, indices);                                            // [n, ..., in]
+            if (AdditiveContribution(selected, adapter) is { } contribution)
+                output.index_add_(0, indices, contribution.to(output.dtype), 1);                       // no second base pass, no copy of the batch
+            else
+                output = output.index_copy(0, indices, ForwardWith(selected, new[] { adapter }).to(output.dtype));
         }
         return output.MoveToOuterDisposeScope();
     }

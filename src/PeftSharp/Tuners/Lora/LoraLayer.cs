@@ -92,6 +92,19 @@ public sealed class LoraLayer : AdapterLayer
         return linalg.norm(weight, dims: new long[] { 1 }).MoveToOuterDisposeScope();
     }
 
+    protected override Tensor? AdditiveContribution(Tensor input, string adapter)
+    {
+        var s = _settings[adapter];
+        if (s.UseDora) return null;    // DoRA rescales the base output per column: not a sum
+        using var scope = NewDisposeScope();
+        var a = lora_A[adapter];
+        var x = input.to(a.weight!.dtype);
+        if (training && s.Dropout > 0) x = nn.functional.dropout(x, s.Dropout, training: true);
+        var contribution = lora_B[adapter].call(a.call(x)) * s.Scaling;                                  // [..., out]
+        if (s.TrainBias) contribution = contribution + (lora_bias_override[adapter].weight - LinearWeights.Bias(base_layer)!.to(x.dtype));
+        return contribution.MoveToOuterDisposeScope();
+    }
+
     protected override Tensor ForwardWith(Tensor input, IReadOnlyList<string> adapters)
     {
         using var scope = NewDisposeScope();
