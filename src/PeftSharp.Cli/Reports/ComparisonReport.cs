@@ -127,10 +127,7 @@ static class ComparisonReport
             text.AppendLine();
             text.AppendLine($"## Low data: {ComparisonTable.Label(result.PrimaryMetric)} by training-set size");
             text.AppendLine();
-            var sizes = result.LowData.Select(l => l.TrainExamples).Distinct().Order().ToList();
-            AppendTable(text, ["method", .. sizes.Select(s => $"{Numbers.Count(s)} examples")], result.LowData.GroupBy(l => l.Method).Select(g =>
-                (IReadOnlyList<string>)[g.Key, .. sizes.Select(s => g.FirstOrDefault(l => l.TrainExamples == s) is { } o && o.Metrics.TryGetValue(result.PrimaryMetric, out double v)
-                    ? Numbers.Fixed(v, 4) : "-")]));
+            AppendTable(text, ComparisonTable.LowDataHeader(result), ComparisonTable.LowDataRows(result));
             text.AppendLine();
             text.AppendLine($"Each subset is a seeded sample of the training set; every run takes the same {options.Steps} steps (smaller sets are repeated).");
             text.AppendLine();

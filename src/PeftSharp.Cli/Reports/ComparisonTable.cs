@@ -57,6 +57,20 @@ static class ComparisonTable
         }
     }
 
+    /// <summary>Columns of the low-data table: the method, then one per training-set size.</summary>
+    public static IReadOnlyList<string> LowDataHeader(ComparisonResult result) =>
+        ["method", .. LowDataSizes(result).Select(s => $"{Numbers.Count(s)} examples")];
+
+    /// <summary>One row per method: its primary metric at each training-set size.</summary>
+    public static IEnumerable<IReadOnlyList<string>> LowDataRows(ComparisonResult result)
+    {
+        var sizes = LowDataSizes(result);
+        return result.LowData.GroupBy(l => l.Method).Select(g => (IReadOnlyList<string>)[g.Key, .. sizes.Select(s =>
+            g.FirstOrDefault(l => l.TrainExamples == s) is { } o && o.Metrics.TryGetValue(result.PrimaryMetric, out double v) ? Numbers.Fixed(v, 4) : "-")]);
+    }
+
+    static List<int> LowDataSizes(ComparisonResult result) => result.LowData.Select(l => l.TrainExamples).Distinct().Order().ToList();
+
     /// <summary>The metrics shown: accuracy and macro-F1 for classification, else the evaluator's first two (primary first).</summary>
     public static IReadOnlyList<string> MetricNames(ComparisonResult result)
     {
