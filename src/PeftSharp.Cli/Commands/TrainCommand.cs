@@ -93,7 +93,18 @@ static class TrainCommand
             LearningRate = recipe?.LearningRate, BatchSize = TrainingSettings.DefaultBatchSize, MaxLength = TrainingSettings.DefaultMaxLength, Seed = 42,
         };
         var settings = defaults.Over(file?.Training ?? new TrainingSettings()).Over(flags);
-        settings.ToTrainingOptions(null);   // validate before anything is loaded
+        try
+        {
+            settings.ToTrainingOptions(null);   // validate before anything is loaded
+        }
+        catch (ArgumentException e) when (e.ParamName is { } option)
+        {
+            // The library names its option (MaxSteps); the user set a flag (--max-steps) or a config key (max_steps).
+            string key = System.Text.RegularExpressions.Regex.Replace(option, "(?<!^)([A-Z])", "_$1").ToLowerInvariant();
+            string flag = option == "LearningRate" ? "lr" : key.Replace('_', '-');
+            string reason = e.Message.Replace($"training option {option} ", "").Replace(" (Parameter '" + option + "')", "");
+            throw new CliUsageException($"--{flag} (or \"{key}\" in the config's \"training\" section) {reason}");
+        }
         return new TrainRun(commandLine, modelPath, data, recipe?.Name ?? adapter.PeftType.ToLowerInvariant(), adapter with { BaseModelNameOrPath = modelPath },
             settings, null, threads);
     }

@@ -149,6 +149,11 @@ public class TrainingCommandsTests : IClassFixture<TinyPretrainedEncoder>
         CliRunner.AssertBadInput(CliRunner.Run("train", "--model", scratch.File("missing"), "--data", _fixture.Train, "--method", "lora", "--out", scratch.File("b")),
             "no such model directory");
 
+        CliRunner.AssertBadInput(CliRunner.Run("train", "--model", _fixture.Model, "--data", _fixture.Train, "--method", "lora", "--max-steps", "-3", "--out", scratch.File("e")),
+            "--max-steps", "\"max_steps\"");
+        CliRunner.AssertBadInput(CliRunner.Run("train", "--model", _fixture.Model, "--data", _fixture.Train, "--method", "lora", "--lr", "0", "--out", scratch.File("f")),
+            "--lr", "\"learning_rate\"", "positive");
+
         string broken = scratch.File("broken.jsonl");
         File.WriteAllText(broken, "{\"text\": \"fine\", \"label\": \"pos\"}\n{\"text\": \"no label here\"}\n", Encoding.UTF8);
         CliRunner.AssertBadInput(CliRunner.Run("train", "--model", _fixture.Model, "--data", broken, "--method", "lora", "--out", scratch.File("c")),
