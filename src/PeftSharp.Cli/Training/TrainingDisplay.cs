@@ -15,7 +15,7 @@ static class TrainingDisplay
     /// <summary>Runs <paramref name="work"/> with the display that suits the console.</summary>
     public static T Run<T>(CliConsole console, bool json, Func<IExperimentProgress, T> work)
     {
-        if (json) return work(new Silent());
+        if (json) return work(NoExperimentProgress.Instance);
         if (!console.Interactive) return work(new Lines(console.Error));
         T result = default!;
         console.Ansi.Progress()
@@ -37,12 +37,6 @@ static class TrainingDisplay
     }
 
     static string Clock(TimeSpan span) => span.ToString(span.TotalHours >= 1 ? @"h\:mm\:ss" : @"mm\:ss", CultureInfo.InvariantCulture);
-
-    sealed class Silent : IExperimentProgress
-    {
-        public void Stage(string message) { }
-        public IProgress<TrainingProgress> Training(string name) => new InlineProgress<TrainingProgress>(_ => { });
-    }
 
     sealed class Lines(TextWriter writer) : IExperimentProgress
     {

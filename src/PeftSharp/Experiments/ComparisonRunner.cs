@@ -28,7 +28,7 @@ public static class ComparisonRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        progress ??= new NoProgress();
+        progress ??= NoExperimentProgress.Instance;
         var clock = Stopwatch.StartNew();
         using var threads = TorchThreads.Use(options.Threads);
 
@@ -210,11 +210,5 @@ public static class ComparisonRunner
             string checkpoints = TrainingCheckpoint.Folder(directory);
             if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
         }
-    }
-
-    sealed class NoProgress : IExperimentProgress
-    {
-        public void Stage(string message) { }
-        public IProgress<TrainingProgress> Training(string name) => new InlineProgress<TrainingProgress>(_ => { });
     }
 }

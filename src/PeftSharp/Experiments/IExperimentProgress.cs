@@ -11,3 +11,16 @@ public interface IExperimentProgress
     /// <summary>Receives the step reports of the training run called <paramref name="name"/>.</summary>
     IProgress<TrainingProgress> Training(string name);
 }
+
+/// <summary>Progress that goes nowhere (callers that pass none).</summary>
+public sealed class NoExperimentProgress : IExperimentProgress
+{
+    /// <summary>The one instance.</summary>
+    public static readonly NoExperimentProgress Instance = new();
+
+    NoExperimentProgress() { }
+
+    public void Stage(string message) { }
+
+    public IProgress<TrainingProgress> Training(string name) => new InlineProgress<TrainingProgress>(_ => { });
+}

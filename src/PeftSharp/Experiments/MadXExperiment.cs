@@ -38,7 +38,7 @@ public static class MadXExperiment
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        progress ??= new NoProgress();
+        progress ??= NoExperimentProgress.Instance;
         var clock = Stopwatch.StartNew();
         using var threads = TorchThreads.Use(options.Threads);
 
@@ -295,11 +295,5 @@ public static class MadXExperiment
             for (int j = 0; j < i; j++)
                 if (names[i].Equals(names[j], StringComparison.OrdinalIgnoreCase))
                     throw new ArgumentException($"'{data[j].Name}' and '{data[i].Name}' would both give adapter '{names[i]}'; rename one of the files", nameof(MadXOptions.Languages));
-    }
-
-    sealed class NoProgress : IExperimentProgress
-    {
-        public void Stage(string message) { }
-        public IProgress<TrainingProgress> Training(string name) => new InlineProgress<TrainingProgress>(_ => { });
     }
 }

@@ -131,13 +131,16 @@ public class BenchCommandTests
         {
             double seconds = Median(Find(rows, name, "time per step")["value"]!);
             var flops = Find(rows, name, $"model FLOPs vs {dtype} peak");
-            Assert.Equal(4.0 * linearWeights * 2 * 128 / seconds / 1e9, Median(flops["value"]!), 6);
+            // The JSON rounds both figures to 7 decimals, so they agree to a relative 1e-4, not to a fixed number of places.
+            double expectedGflops = 4.0 * linearWeights * 2 * 128 / seconds / 1e9, reported = Median(flops["value"]!);
+            Assert.True(Math.Abs(reported / expectedGflops - 1) < 1e-4, $"{name}: {reported} GFLOP/s reported, {expectedGflops} from the step time");
             Assert.Equal(0.50, (double)flops["goal"]!["target"]!);
         }
         // One trial: reference, fp32 step, reference, bf16 step, reference; each reference counted once.
         Assert.Equal(3, (int)Find(rows, "matmul peak fp32 (reference)", "throughput")["value"]!["n"]!);
         // Checkpointing keeps one input per block instead of every activation: less memory held after the forward pass.
-        Assert.InRange(Median(Find(rows, checkpointed, held)["ratio"]!), 0.01, 0.9);
+        // (Measured 0.5-0.7 on the tiny shape; the resident set is noisy by a few MB, hence only "less".)
+        Assert.InRange(Median(Find(rows, checkpointed, held)["ratio"]!), 0.01, 0.99);
     }
 
     [Fact]

@@ -50,30 +50,10 @@ public static class PromptTestKit
     }
 
     /// <summary>Logits where the head gives them, else hidden states, without gradients.</summary>
-    public static Tensor Output(nn.Module<ModelInputs, ModelOutputs> model, Tensor ids, Tensor? mask = null)
-    {
-        using var _ = no_grad();
-        var outputs = model.call(new ModelInputs { InputIds = ids, AttentionMask = mask });
-        return outputs.Logits ?? outputs.LastHiddenState;
-    }
+    public static Tensor Output(nn.Module<ModelInputs, ModelOutputs> model, Tensor ids, Tensor? mask = null) => TunerTesting.Output(model, ids, mask);
 
     /// <summary>A few AdamW steps on a fixed random direction of the output (the adapter's parameters only).</summary>
-    public static void Train(PeftModel peft, Tensor ids, int steps = 3, double lr = 0.05)
-    {
-        peft.train();
-        var optimizer = optim.AdamW(peft.parameters().Where(p => p.requires_grad).ToList(), lr: lr);
-        Tensor? direction = null;
-        for (int i = 0; i < steps; i++)
-        {
-            optimizer.zero_grad();
-            var outputs = peft.call(new ModelInputs { InputIds = ids });
-            var target = outputs.Logits ?? outputs.LastHiddenState;
-            direction ??= randn(target.shape, generator: new Generator(5));
-            (target * direction).sum().backward();
-            optimizer.step();
-        }
-        peft.eval();
-    }
+    public static void Train(PeftModel peft, Tensor ids, int steps = 3, double lr = 0.05) => TunerTesting.Train(peft, ids, steps, lr);
 
     /// <summary>Runs <paramref name="action"/> with each batch row routed to the named adapter.</summary>
     public static Tensor Routed(PeftModel peft, string[] rows, Tensor ids, Tensor? mask = null)
