@@ -52,7 +52,9 @@ public class MergeCommandTests
     {
         using var scratch = Fixtures.TempDir();
         string baseDir = Fixtures.Shared("models", "stories260K-hf"), adapterDir = scratch.File("adapter"), outDir = scratch.File("merged");
-        var peft = PeftModel.Create(AutoModel.Load(baseDir).Model, new LoraConfig { R = 2, LoraAlpha = 1, InitLoraWeights = "false" });
+        // A strong random update (scaling 16): the greedy continuation must visibly change, whatever values the
+        // (shared, unseeded) default generator gives A and B.
+        var peft = PeftModel.Create(AutoModel.Load(baseDir).Model, new LoraConfig { R = 2, LoraAlpha = 32, InitLoraWeights = "false" });
         peft.SaveAdapter(adapterDir);
 
         var json = CliRunner.Json("merge", "-m", baseDir, "-a", adapterDir, "-o", outDir, "--dtype", "float32", "--safe", "--json");
