@@ -86,19 +86,10 @@ static class CompareCommand
             console.WriteJson(ComparisonJson.From(result, report));
             return code;
         }
-        var table = new Table { Border = TableBorder.Simple };
-        foreach (string header in ComparisonTable.Header(result)) table.AddColumn(new TableColumn(Markup.Escape(header)).RightAligned());
-        table.Columns[0].LeftAligned();
-        foreach (var row in ComparisonTable.Rows(result)) table.AddRow(row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray());
-        console.Ansi.Write(table);
+        console.Ansi.Write(ReportFormat.Table(ComparisonTable.Header(result), ComparisonTable.Rows(result)));
         if (result.LowData.Count > 0)
-        {
-            var lowData = new Table { Border = TableBorder.Simple, Title = new TableTitle($"{ComparisonTable.Label(result.PrimaryMetric)} by training-set size") };
-            foreach (string header in ComparisonTable.LowDataHeader(result)) lowData.AddColumn(new TableColumn(Markup.Escape(header)).RightAligned());
-            lowData.Columns[0].LeftAligned();
-            foreach (var row in ComparisonTable.LowDataRows(result)) lowData.AddRow(row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray());
-            console.Ansi.Write(lowData);
-        }
+            console.Ansi.Write(ReportFormat.Table(ComparisonTable.LowDataHeader(result), ComparisonTable.LowDataRows(result),
+                $"{ComparisonTable.Label(result.PrimaryMetric)} by training-set size"));
         console.Ansi.WriteLine($"{result.DataName} ({result.Task}), {Numbers.Count(result.TrainExamples)} training examples, {result.ScoredSplit} set of {Numbers.Count(result.ScoredExamples)}; " +
             $"{options.Steps} steps × {options.BatchSize} per method; {Numbers.Fixed(result.Duration.TotalMinutes, 1)} min");
         if (result.ForgettingBaseLoss is double before)

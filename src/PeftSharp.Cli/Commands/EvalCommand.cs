@@ -117,19 +117,17 @@ static class EvalCommand
                 ["splits"] = new JsonObject(scores.Select(s => KeyValuePair.Create(s.Split, (JsonNode?)new JsonObject
                 {
                     ["examples"] = s.Examples,
-                    ["metrics"] = new JsonObject(s.Metrics.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)(double.IsFinite(m.Value) ? JsonValue.Create(Math.Round(m.Value, 6)) : null)))),
+                    ["metrics"] = ReportFormat.Metrics(s.Metrics),
                 }))),
             };
             console.WriteJson(document);
             return ExitCodes.Success;
         }
-        var table = new Table().AddColumn("split").AddColumn(new TableColumn("examples").RightAligned());
         var metricNames = scores.SelectMany(s => s.Metrics.Keys).Distinct().ToList();
-        foreach (string name in metricNames) table.AddColumn(new TableColumn(ComparisonTable.Label(name)).RightAligned());
-        foreach (var (split, examples, metrics) in scores)
-            table.AddRow([split, Numbers.Count(examples), .. metricNames.Select(n => metrics.TryGetValue(n, out double v) ? Numbers.Fixed(v, 4) : "-")]);
+        var rows = scores.Select(s => (IReadOnlyList<string>)[s.Split, Numbers.Count(s.Examples),
+            .. metricNames.Select(n => s.Metrics.TryGetValue(n, out double v) ? Numbers.Fixed(v, 4) : "-")]);
         console.Ansi.WriteLine($"{request.Model}{(request.Adapter is null ? "" : $" + {request.Adapter}")} on {source}");
-        console.Ansi.Write(table);
+        console.Ansi.Write(ReportFormat.Table(["split", "examples", .. metricNames.Select(ComparisonTable.Label)], rows));
         return ExitCodes.Success;
     }
 }

@@ -92,25 +92,16 @@ static class MadXCommand
             return code;
         }
         console.Ansi.WriteLine($"{result.Objective} loss (perplexity) on held-out text:");
-        console.Ansi.Write(Table(MadXReport.LanguageModelingHeader(result), MadXReport.LanguageModelingRows(result)));
+        console.Ansi.Write(ReportFormat.Table(MadXReport.LanguageModelingHeader(result), MadXReport.LanguageModelingRows(result)));
         if (result.TaskScores.Count > 0)
         {
             console.Ansi.WriteLine($"{result.TaskData} {result.ScoredSplit} set of {Numbers.Count(result.ScoredExamples)}, task adapter {result.TaskAdapter} trained over {result.Languages[0].Adapter}:");
-            console.Ansi.Write(Table(MadXReport.TaskHeader(result), MadXReport.TaskRows(result)));
+            console.Ansi.Write(ReportFormat.Table(MadXReport.TaskHeader(result), MadXReport.TaskRows(result)));
             console.Ansi.WriteLine(MadXReport.FrozenLine(result));
         }
         console.Ansi.WriteLine($"{options.LanguageSteps} steps per language adapter, {options.TaskSteps} for the task adapter, × {options.BatchSize}; {Numbers.Fixed(result.Duration.TotalMinutes, 1)} min");
         console.Ansi.WriteLine($"report: {report} (summary.md, results.json, adapters/)");
         if (result.Interrupted) console.Error.WriteLine("interrupted: the report holds what was measured before");
         return code;
-    }
-
-    static Table Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
-    {
-        var table = new Table { Border = TableBorder.Simple };
-        foreach (string column in header) table.AddColumn(new TableColumn(Markup.Escape(column)).RightAligned());
-        table.Columns[0].LeftAligned();
-        foreach (var row in rows) table.AddRow(row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray());
-        return table;
     }
 }

@@ -78,8 +78,7 @@ static class ComparisonJson
         ["ratio"] = Round(l.Ratio, 4),
     }).ToArray());
 
-    static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>
-        new(metrics.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)(double.IsFinite(p.Value) ? Round(p.Value, 6) : null))));
+    static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) => ReportFormat.Metrics(metrics);
 
-    static JsonNode? Round(double value, int digits) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, digits)) : null;
+    static JsonNode? Round(double value, int digits) => ReportFormat.Round(value, digits);
 }

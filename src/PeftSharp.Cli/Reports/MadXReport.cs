@@ -200,8 +200,7 @@ static class MadXReport
         foreach (var row in rows) text.AppendLine("| " + string.Join(" | ", row) + " |");
     }
 
-    static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>
-        new(metrics.Select(p => KeyValuePair.Create(p.Key, Round(p.Value, 6))));
+    static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) => ReportFormat.Metrics(metrics);
 
-    static JsonNode? Round(double value, int digits) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, digits)) : null;
+    static JsonNode? Round(double value, int digits) => ReportFormat.Round(value, digits);
 }

@@ -93,8 +93,7 @@ static class TrainingReport
         return text.ToString();
     }
 
-    static JsonObject? Metrics(IReadOnlyDictionary<string, double>? metrics) => metrics is null ? null
-        : new JsonObject(metrics.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)Finite(m.Value))));
+    static JsonObject? Metrics(IReadOnlyDictionary<string, double>? metrics) => metrics is null ? null : ReportFormat.Metrics(metrics);
 
-    static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, 6)) : null;
+    static JsonNode? Finite(double value) => ReportFormat.Round(value, 6);
 }

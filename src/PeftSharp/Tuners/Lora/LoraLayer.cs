@@ -113,27 +113,24 @@ public sealed class LoraLayer : AdapterLayer
         foreach (string name in adapters)
         {
             var s = _settings[name];
+            if (!s.UseDora)
+            {
+                result = result + AdditiveContribution(input, name)!.to(result.dtype);
+                continue;
+            }
             var a = lora_A[name];
             var x = input.to(a.weight!.dtype);
             bool dropping = training && s.Dropout > 0;
             if (dropping) x = nn.functional.dropout(x, s.Dropout, training: true);
             var update = lora_B[name].call(a.call(x));                                             // [..., out]
-            Tensor contribution;
-            if (s.UseDora)
-            {
-                var weight = LinearWeights.WeightOutIn(base_layer).to(x.dtype);
-                var norm = linalg.norm((weight + DeltaWeight(name).to(x.dtype)).detach(), dims: new long[] { 1 });  // [out]
-                var scale = lora_magnitude_vector[name].weight / norm;                                     // [out]
-                var bias = LinearWeights.Bias(base_layer);
-                var plain = dropping || bias is null
-                    ? (dropping ? nn.functional.linear(x, weight) : baseResult.to(x.dtype))
-                    : (baseResult - bias).to(x.dtype);                                             // W x, without bias
-                contribution = (scale - 1) * plain + scale * update * s.Scaling;
-            }
-            else
-            {
-                contribution = update * s.Scaling;
-            }
+            var weight = LinearWeights.WeightOutIn(base_layer).to(x.dtype);
+            var norm = linalg.norm((weight + DeltaWeight(name).to(x.dtype)).detach(), dims: new long[] { 1 });  // [out]
+            var scale = lora_magnitude_vector[name].weight / norm;                                     // [out]
+            var bias = LinearWeights.Bias(base_layer);
+            var plain = dropping || bias is null
+                ? (dropping ? nn.functional.linear(x, weight) : baseResult.to(x.dtype))
+                : (baseResult - bias).to(x.dtype);                                                 // W x, without bias
+            var contribution = (scale - 1) * plain + scale * update * s.Scaling;
             if (s.TrainBias) contribution = contribution + (lora_bias_override[name].weight - LinearWeights.Bias(base_layer)!.to(x.dtype));
             result = result + contribution.to(result.dtype);
         }
