@@ -120,17 +120,21 @@ public class MethodMatrixTests
             Assert.True(Fixtures.MaxAbsDiff(Output(unloaded, ids), Output(TinyModels.Create(modelType, task), ids)) < 1e-6, $"{method}: unloading left the adapter in");
             return;
         }
-        Assert.True(Fixtures.MaxAbsDiff(unmerged, initial) > 10 * Tolerance, $"{method}: training moved the output by {Fixtures.MaxAbsDiff(unmerged, initial)}, too little for the merge comparison to mean anything");
+        // A wrong merge (scaling, transpose, a missed module) errs by about the adapter's whole effect, so the bar sits at a tenth
+        // of that effect where the effect is small (IA3 moves the tiny MLM heads by ~1e-3).
+        var effect = Fixtures.MaxAbsDiff(unmerged, initial);
+        Assert.True(effect > 1e-5, $"{method}: training did not move the output ({effect})");
+        var tolerance = Math.Min(Tolerance, effect / 10);
         peft.Merge();
         var merged = Output(peft, ids);
-        Assert.True(Fixtures.MaxAbsDiff(merged, unmerged) < Tolerance, $"{method}: merged differs by {Fixtures.MaxAbsDiff(merged, unmerged)}");
+        Assert.True(Fixtures.MaxAbsDiff(merged, unmerged) < tolerance, $"{method}: merged differs by {Fixtures.MaxAbsDiff(merged, unmerged)} (adapter effect {effect})");
         peft.Merge();                                                          // merging twice changes nothing
         Assert.True(Fixtures.MaxAbsDiff(Output(peft, ids), merged) < 1e-7);
         peft.Unmerge();
-        Assert.True(Fixtures.MaxAbsDiff(Output(peft, ids), unmerged) < Tolerance);
+        Assert.True(Fixtures.MaxAbsDiff(Output(peft, ids), unmerged) < tolerance);
         var plain = peft.MergeAndUnload(safe: true);
         Assert.DoesNotContain(plain.named_modules(), m => m.module is IAdapterModule);
-        Assert.True(Fixtures.MaxAbsDiff(Output(plain, ids), unmerged) < Tolerance, $"{method}: merge-and-unload differs");
+        Assert.True(Fixtures.MaxAbsDiff(Output(plain, ids), unmerged) < tolerance, $"{method}: merge-and-unload differs");
     }
 
     [Theory]
