@@ -140,7 +140,8 @@ static class ComparisonReport
         return text.ToString();
     }
 
-    static void AppendTable(StringBuilder text, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    /// <summary>A Markdown table: the first column left-aligned, the figures right-aligned.</summary>
+    public static void AppendTable(StringBuilder text, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
     {
         text.AppendLine("| " + string.Join(" | ", header) + " |");
         text.AppendLine("|" + string.Concat(header.Select((_, i) => i == 0 ? "---|" : "---:|")));

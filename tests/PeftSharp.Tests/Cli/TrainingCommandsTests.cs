@@ -141,6 +141,41 @@ public class TrainingCommandsTests : IClassFixture<TinyPretrainedEncoder>
     }
 
     [Fact]
+    public void CompareOverSeedsReportsEachMethodsSpreadFromTheSeedsOwnRuns()
+    {
+        using var scratch = Fixtures.TempDir();
+        string report = scratch.File("report");
+        var result = CliRunner.Json("compare", "--model", _fixture.Model, "--data", _fixture.Train, "--methods", "lora,bitfit", "--steps", "4",
+            "--max-length", "32", "--seeds", "5,9", "--out", report, "--json");
+        Assert.Equal([5L, 9], result["seeds"]!.AsArray().Select(s => (long)s!));
+        var runs = result["runs"]!.AsArray();
+        Assert.Equal([5L, 9], runs.Select(r => (long)r!["budget"]!["seed"]!));
+        // Latency does not depend on the seed: measured in the first run only.
+        Assert.NotEmpty(runs[0]!["methods"]![0]!["latency_unmerged"]!.AsArray());
+        Assert.Empty(runs[1]!["methods"]![0]!["latency_unmerged"]!.AsArray());
+        foreach (string method in new[] { "lora", "bitfit" })
+        {
+            var accuracies = runs.Select(r => (double)r!["methods"]!.AsArray().Single(m => (string)m!["method"]! == method)!["metrics"]!["accuracy"]!).ToList();
+            var spread = result["spread"]!.AsArray().Single(s => (string)s!["method"]! == method && (string)s["metric"]! == "accuracy")!;
+            Assert.Equal(accuracies.Average(), (double)spread["mean"]!, 5);
+            Assert.Equal(Math.Abs(accuracies[0] - accuracies[1]) / Math.Sqrt(2), (double)spread["sd"]!, 5);
+            Assert.Equal(accuracies.Min(), (double)spread["min"]!, 5);
+            Assert.True(File.Exists(Path.Combine(report, "seed-9", "methods", method, "adapter", "adapter_model.safetensors")), $"{method}: seed 9 adapter missing");
+        }
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(report, "seed-5", "methods", "lora", "adapter", "adapter_model.safetensors")),
+            File.ReadAllBytes(Path.Combine(report, "seed-9", "methods", "lora", "adapter", "adapter_model.safetensors")));   // each run had its own seed
+        string table = File.ReadAllText(Path.Combine(report, "seeds.md"));
+        Assert.Contains("| lora | ", table);
+        Assert.Contains("accuracy mean ± sd", table);
+        Assert.True(File.Exists(Path.Combine(report, "seed-5", "summary.md")));
+        Assert.True(File.Exists(Path.Combine(report, "seeds.json")));
+
+        CliRunner.AssertBadInput(CliRunner.Run("compare", "--model", _fixture.Model, "--data", _fixture.Train, "--seeds", "3", "--out", scratch.File("a")), "--seeds", "at least two");
+        CliRunner.AssertBadInput(CliRunner.Run("compare", "--model", _fixture.Model, "--data", _fixture.Train, "--seeds", "1,x", "--out", scratch.File("b")), "--seeds", "'x'");
+        CliRunner.AssertBadInput(CliRunner.Run("compare", "--model", _fixture.Model, "--data", _fixture.Train, "--seed", "4", "--seeds", "1,2", "--out", scratch.File("c")), "--seed", "--seeds");
+    }
+
+    [Fact]
     public void BadTrainingInputFailsWithOneClearMessage()
     {
         using var scratch = Fixtures.TempDir();
